@@ -1,0 +1,64 @@
+# Two commands matter: `make run` (the whole system with demo data) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/honcho run $(BIN)/python manage.py
+PORT ?= 8000
+
+.PHONY: run test install translations messages lint typecheck pytest clean
+
+run: install .env translations
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) load_demo
+	@echo ""
+	@echo "  Open http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo "  Demo logins, password 'demo':"
+	@echo "    koordynator   quality coordinator"
+	@echo "    kierownik.so  head of Wydział Spraw Obywatelskich (zastepca.so is the deputy)"
+	@echo "    kierownik.usc head of Urząd Stanu Cywilnego"
+	@echo "    pracownik.bok staff, Biuro Obsługi Klienta"
+	@echo "    audytor       auditor (read-only)"
+	@echo "    admin         administrator (Django admin)"
+	@echo ""
+	PORT=$(PORT) $(BIN)/honcho start
+
+test: install translations lint typecheck pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $@
+
+# A local .env for `make run`: embedded mode with a fresh secret key.
+.env:
+	$(BIN)/python -c 'import secrets; print(f"SECRET_KEY={secrets.token_urlsafe(50)}")' > .env
+	echo "SITE_URL=http://127.0.0.1:$(PORT)" >> .env
+
+# Compiles .po → .mo with Babel (pure Python: no gettext needed on the machine).
+translations: install
+	$(BIN)/pybabel compile --domain django --directory locale --statistics 2>&1 | grep -v '^$$' || true
+	$(BIN)/pybabel compile --domain django --directory locale_vendor
+	@test -f locale/pl/LC_MESSAGES/django.mo && test -f locale_vendor/pl/LC_MESSAGES/django.mo
+
+# Re-extract the project's strings (needs GNU gettext); then translate locale/*/django.po.
+messages: install
+	DEBUG=1 $(BIN)/python manage.py makemessages --locale pl --locale en --ignore '.venv/*' --ignore 'data/*' --no-obsolete
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+pytest: install translations
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf data .pytest_cache .mypy_cache .ruff_cache

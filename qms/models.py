@@ -1,0 +1,204 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+
+def _localised(obj, field: str) -> str:
+    """Return `<field>_en` when the active language is English and it is filled in."""
+    if translation.get_language() == "en":
+        value = getattr(obj, f"{field}_en", "")
+        if value:
+            return value
+    return getattr(obj, f"{field}_pl")
+
+
+class Language(models.TextChoices):
+    PL = "pl", _("Polish")
+    EN = "en", _("English")
+
+
+class User(AbstractUser):
+    """An office employee. Clients who fill surveys never have an account."""
+
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.PL,
+        help_text=_("Language of the interface and of e-mails sent to this person."),
+    )
+    unit = models.ForeignKey(
+        "OrgUnit", verbose_name=_("organisational unit"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="members",
+        help_text=_("The unit this person works in. Heads are set on the unit itself."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+
+class Office(models.Model):
+    """The office running this deployment (one per deployment for now)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    city = models.CharField(_("city"), max_length=100)
+    bip_url = models.URLField(_("BIP address"), blank=True)
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("office")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def current(cls) -> "Office | None":
+        return cls.objects.order_by("pk").first()
+
+
+class OrgUnit(models.Model):
+    class Kind(models.TextChoices):
+        DEPARTMENT = "wydzial", _("department (wydział)")
+        SECTION = "referat", _("section (referat)")
+        OFFICE = "biuro", _("bureau (biuro)")
+        INDEPENDENT_POST = "stanowisko", _("independent post (samodzielne stanowisko)")
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name_pl = models.CharField(_("name (Polish)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent unit"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="children",
+    )
+    head = models.ForeignKey(
+        User, verbose_name=_("head"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="headed_units",
+    )
+    deputy = models.ForeignKey(
+        User, verbose_name=_("deputy"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="deputised_units",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("organisational unit")
+        verbose_name_plural = _("organisational units")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")), name="orgunit_not_own_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def name(self) -> str:
+        return _localised(self, "name")
+
+    def clean(self):
+        if self.head_id and self.head_id == self.deputy_id:
+            raise ValidationError({"deputy": _("The deputy must be a different person than the head.")})
+        # Walk up the tree: a unit may not end up as its own ancestor.
+        seen = {self.pk}
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk in seen:
+                raise ValidationError({"parent": _("This parent would make a cycle in the org chart.")})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+
+
+class ServiceCardQuerySet(models.QuerySet):
+    def with_current_revision_number(self):
+        """Annotate the number of the revision in force today (no N+1 on lists)."""
+        current = ServiceCardRevision.objects.filter(
+            card=models.OuterRef("pk"), published_on__lte=timezone.localdate()
+        ).order_by("-number")
+        return self.annotate(current_revision_number=models.Subquery(current.values("number")[:1]))
+
+
+class ServiceCard(models.Model):
+    """A service card (karta usługi): what a client needs to settle one matter."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    title_pl = models.CharField(_("title (Polish)"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="service_cards"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ServiceCardQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service card")
+        verbose_name_plural = _("service cards")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    @property
+    def title(self) -> str:
+        return _localised(self, "title")
+
+    def revision_on(self, day) -> "ServiceCardRevision | None":
+        """The revision in force on `day` (the latest one published by then)."""
+        return self.revisions.filter(published_on__lte=day).order_by("-number").first()
+
+    @property
+    def current_revision(self) -> "ServiceCardRevision | None":
+        return self.revision_on(timezone.localdate())
+
+
+class ServiceCardRevision(models.Model):
+    """One published text of a service card. Never edited: a change is a new revision."""
+
+    card = models.ForeignKey(
+        ServiceCard, verbose_name=_("service card"), on_delete=models.PROTECT, related_name="revisions"
+    )
+    number = models.PositiveIntegerField(_("revision number"))
+    required_documents = models.TextField(_("required documents"))
+    fees = models.TextField(_("fees"))
+    time_limit = models.CharField(_("time limit"), max_length=300)
+    where_to_apply = models.TextField(_("where to apply"))
+    legal_basis = models.TextField(_("legal basis"))
+    appeal_route = models.TextField(_("appeal route"))
+    published_on = models.DateField(_("published on"))
+    change_note = models.TextField(_("change note"), blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("published by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    CONTENT_FIELDS = (
+        "required_documents", "fees", "time_limit", "where_to_apply", "legal_basis", "appeal_route",
+    )
+
+    class Meta:
+        verbose_name = _("service card revision")
+        verbose_name_plural = _("service card revisions")
+        ordering = ["card", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["card", "number"], name="unique_revision_number_per_card"),
+        ]
+
+    def __str__(self):
+        return _("%(card)s, revision %(number)s") % {"card": self.card.code, "number": self.number}
+
+    def save(self, *args, **kwargs):
+        # Integrity guard, not business logic: published text is evidence
+        # (surveys point at the revision a client read) and must never change.
+        if not self._state.adding:
+            raise ValidationError(_("A published revision cannot be changed; publish a new one."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("A published revision cannot be deleted."))
