@@ -54,7 +54,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy .
+	DEBUG=1 $(BIN)/mypy .
 
 pytest: install translations
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run

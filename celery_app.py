@@ -1,4 +1,4 @@
-"""Celery wiring. Configuration lives in qms/settings.py (CELERY_*), tasks in each app's tasks.py."""
+"""Celery wiring. Configuration: qms/settings.py (CELERY_*); tasks: each app's tasks.py."""
 
 import os
 

@@ -8,7 +8,7 @@ from qms.models import Office, OrgUnit, ServiceCard, ServiceCardRevision, User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Office"), {"fields": ("unit", "language")}),
     )
     list_display = ("username", "first_name", "last_name", "unit", "is_active")

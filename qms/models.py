@@ -23,12 +23,19 @@ class User(AbstractUser):
     """An office employee. Clients who fill surveys never have an account."""
 
     language = models.CharField(
-        _("language"), max_length=2, choices=Language.choices, default=Language.PL,
+        _("language"),
+        max_length=2,
+        choices=Language.choices,
+        default=Language.PL,
         help_text=_("Language of the interface and of e-mails sent to this person."),
     )
     unit = models.ForeignKey(
-        "OrgUnit", verbose_name=_("organisational unit"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="members",
+        "OrgUnit",
+        verbose_name=_("organisational unit"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
         help_text=_("The unit this person works in. Heads are set on the unit itself."),
     )
 
@@ -71,16 +78,28 @@ class OrgUnit(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent unit"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="children",
+        "self",
+        verbose_name=_("parent unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
     )
     head = models.ForeignKey(
-        User, verbose_name=_("head"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="headed_units",
+        User,
+        verbose_name=_("head"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headed_units",
     )
     deputy = models.ForeignKey(
-        User, verbose_name=_("deputy"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="deputised_units",
+        User,
+        verbose_name=_("deputy"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deputised_units",
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -103,13 +122,17 @@ class OrgUnit(models.Model):
 
     def clean(self):
         if self.head_id and self.head_id == self.deputy_id:
-            raise ValidationError({"deputy": _("The deputy must be a different person than the head.")})
+            raise ValidationError(
+                {"deputy": _("The deputy must be a different person than the head.")}
+            )
         # Walk up the tree: a unit may not end up as its own ancestor.
         seen = {self.pk}
         ancestor = self.parent
         while ancestor is not None:
             if ancestor.pk in seen:
-                raise ValidationError({"parent": _("This parent would make a cycle in the org chart.")})
+                raise ValidationError(
+                    {"parent": _("This parent would make a cycle in the org chart.")}
+                )
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
 
@@ -130,7 +153,10 @@ class ServiceCard(models.Model):
     title_pl = models.CharField(_("title (Polish)"), max_length=300)
     title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
     unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="service_cards"
+        OrgUnit,
+        verbose_name=_("owning unit"),
+        on_delete=models.PROTECT,
+        related_name="service_cards",
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -161,7 +187,10 @@ class ServiceCardRevision(models.Model):
     """One published text of a service card. Never edited: a change is a new revision."""
 
     card = models.ForeignKey(
-        ServiceCard, verbose_name=_("service card"), on_delete=models.PROTECT, related_name="revisions"
+        ServiceCard,
+        verbose_name=_("service card"),
+        on_delete=models.PROTECT,
+        related_name="revisions",
     )
     number = models.PositiveIntegerField(_("revision number"))
     required_documents = models.TextField(_("required documents"))
@@ -173,13 +202,22 @@ class ServiceCardRevision(models.Model):
     published_on = models.DateField(_("published on"))
     change_note = models.TextField(_("change note"), blank=True)
     created_by = models.ForeignKey(
-        User, verbose_name=_("published by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        User,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     CONTENT_FIELDS = (
-        "required_documents", "fees", "time_limit", "where_to_apply", "legal_basis", "appeal_route",
+        "required_documents",
+        "fees",
+        "time_limit",
+        "where_to_apply",
+        "legal_basis",
+        "appeal_route",
     )
 
     class Meta:
@@ -187,7 +225,9 @@ class ServiceCardRevision(models.Model):
         verbose_name_plural = _("service card revisions")
         ordering = ["card", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["card", "number"], name="unique_revision_number_per_card"),
+            models.UniqueConstraint(
+                fields=["card", "number"], name="unique_revision_number_per_card"
+            ),
         ]
 
     def __str__(self):

@@ -10,9 +10,7 @@ def managed_unit_ids(user: User) -> set[int]:
     """Units the user heads or deputises for, from the org chart."""
     if not user.is_authenticated:
         return set()
-    return set(
-        OrgUnit.objects.filter(Q(head=user) | Q(deputy=user)).values_list("pk", flat=True)
-    )
+    return set(OrgUnit.objects.filter(Q(head=user) | Q(deputy=user)).values_list("pk", flat=True))
 
 
 def landing_role(user: User) -> str:
@@ -65,7 +63,8 @@ def can_publish_revision(user: User, card: ServiceCard) -> bool:
 def catalogue_stats() -> dict[str, int]:
     """Counts for the coordinator's and auditor's landing pages (three queries)."""
     units = OrgUnit.objects.filter(is_active=True).aggregate(
-        total=Count("pk"), without_head=Count("pk", filter=Q(head__isnull=True)),
+        total=Count("pk"),
+        without_head=Count("pk", filter=Q(head__isnull=True)),
     )
     cards = ServiceCard.objects.filter(is_active=True).aggregate(
         # distinct: the join to revisions repeats each card once per revision

@@ -63,7 +63,7 @@ def env_url(name: str, default: str, *, schemes: set[str]) -> str:
     return value
 
 
-# --- Core -------------------------------------------------------------------
+# --- Core -----------------------------------------------------------------------------
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
@@ -137,7 +137,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database -----------------------------------------------------------------
+# --- Database -------------------------------------------------------------------------
 
 DATABASE_URL = env_url(
     "DATABASE_URL",
@@ -159,22 +159,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: broker and cache in production -----------------------------------------
+# --- Redis: broker and cache in production --------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL and urlparse(REDIS_URL).scheme not in {"redis", "rediss"}:
-    raise ImproperlyConfigured(f"REDIS_URL must start with redis:// or rediss://, got {REDIS_URL!r}")
+    raise ImproperlyConfigured(
+        f"REDIS_URL must start with redis:// or rediss://, got {REDIS_URL!r}"
+    )
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     # A file cache is shared by every process of the embedded mode (gunicorn
     # workers, Celery), which a per-process memory cache would not be.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(DATA_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 
-# --- Celery ------------------------------------------------------------------------
+# --- Celery ---------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
@@ -189,7 +196,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
     # kombu expects the folders to exist; web (producer) and worker both need them.
-    for _folder in (_broker_dir, DATA_DIR / "celery" / "control", DATA_DIR / "celery" / "processed"):
+    for _folder in (
+        _broker_dir,
+        DATA_DIR / "celery" / "control",
+        DATA_DIR / "celery" / "processed",
+    ):
         _folder.mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
@@ -205,7 +216,7 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "qms.tasks.heartbeat", "schedule": 60.0},
 }
 
-# --- Auth ----------------------------------------------------------------------------
+# --- Auth -----------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -214,7 +225,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# --- Internationalisation --------------------------------------------------------------
+# --- Internationalisation -------------------------------------------------------------
 
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
@@ -225,7 +236,7 @@ USE_TZ = True
 # locale_vendor/, kept apart so `makemessages` never marks them obsolete.
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 
-# --- Static and media ----------------------------------------------------------------------
+# --- Static and media -----------------------------------------------------------------
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
@@ -237,12 +248,12 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "qms.storage.StaticFilesStorage"
         )
     },
 }
 
-# --- E-mail -----------------------------------------------------------------------------------
+# --- E-mail ---------------------------------------------------------------------------
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -252,7 +263,7 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "jakosc@urzad.example")
 
-# --- Security (production) -------------------------------------------------------------------------
+# --- Security (production) ------------------------------------------------------------
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
@@ -261,11 +272,13 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-# --- Logging -----------------------------------------------------------------------------------------
+# --- Logging --------------------------------------------------------------------------
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

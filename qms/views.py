@@ -14,9 +14,16 @@ from viewflow.contrib.auth import AuthenticationForm
 
 from qms import health, selectors
 from qms.forms import RevisionForm
-from qms.models import Language, OrgUnit, ServiceCard, ServiceCardRevision
+from qms.models import Language, OrgUnit, ServiceCard, ServiceCardRevision, User
 from qms.roles import Role
 from qms.services import service_card_publish_revision
+
+
+class AuthedRequest(HttpRequest):
+    """Every view below runs behind LoginRequiredMiddleware."""
+
+    user: User
+
 
 class LoginView(auth_views.LoginView):
     """viewflow's login page; after login the interface follows the user's language."""
@@ -25,8 +32,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.get_user().language,
-                            samesite="Lax")
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.get_user().language, samesite="Lax")
         return response
 
 
@@ -55,20 +61,25 @@ def healthz(request: HttpRequest) -> JsonResponse:
     from celery_app import app as celery_app
 
     checks: dict[str, str] = {}
-    for name, check in (("database", health.check_database),
-                        ("broker", lambda: health.check_broker(celery_app))):
+    for name, check in (
+        ("database", health.check_database),
+        ("broker", lambda: health.check_broker(celery_app)),
+    ):
         try:
             check()
             checks[name] = "ok"
         except Exception as exc:  # any failure means "not healthy"; say which kind
             checks[name] = f"error: {exc.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    body = {"status": "ok" if healthy else "error", **checks,
-            "beat_last_seen": cache.get(health.HEARTBEAT_CACHE_KEY)}
+    body = {
+        "status": "ok" if healthy else "error",
+        **checks,
+        "beat_last_seen": cache.get(health.HEARTBEAT_CACHE_KEY),
+    }
     return JsonResponse(body, status=200 if healthy else 503)
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """The landing page: one per role, each showing what that role works on."""
     role = selectors.landing_role(request.user)
     context: dict[str, object] = {"role": role}
@@ -85,50 +96,63 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, f"qms/home_{role}.html", context)
 
 
-def unit_list(request: HttpRequest) -> HttpResponse:
+def unit_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "qms/unit_list.html", {"units": selectors.unit_list()})
 
 
-def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(selectors.unit_list(), pk=pk)
     cards = selectors.card_list(unit=unit)
     return render(request, "qms/unit_detail.html", {"unit": unit, "cards": cards})
 
 
-def card_list(request: HttpRequest) -> HttpResponse:
+def card_list(request: AuthedRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     unit = None
     if request.GET.get("unit", "").isdigit():
         unit = OrgUnit.objects.filter(pk=int(request.GET["unit"])).first()
     cards = selectors.card_list(unit=unit, query=query)
-    return render(request, "qms/card_list.html",
-                  {"cards": cards, "query": query, "unit": unit, "units": selectors.unit_list()})
+    return render(
+        request,
+        "qms/card_list.html",
+        {"cards": cards, "query": query, "unit": unit, "units": selectors.unit_list()},
+    )
 
 
-def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def card_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         card = selectors.card_detail(pk)
     except ServiceCard.DoesNotExist:
         raise Http404 from None
     revisions = list(card.revisions.all())
     current = card.current_revision
-    return render(request, "qms/card_detail.html", {
-        "card": card, "revisions": revisions, "current": current,
-        "can_publish": selectors.can_publish_revision(request.user, card),
-    })
+    return render(
+        request,
+        "qms/card_detail.html",
+        {
+            "card": card,
+            "revisions": revisions,
+            "current": current,
+            "can_publish": selectors.can_publish_revision(request.user, card),
+        },
+    )
 
 
-def revision_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def revision_detail(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
     revision = get_object_or_404(
         ServiceCardRevision.objects.select_related("card", "card__unit", "created_by"),
-        card_id=pk, number=number,
+        card_id=pk,
+        number=number,
     )
     previous = revision.card.revisions.filter(number__lt=number).order_by("-number").first()
-    return render(request, "qms/revision_detail.html",
-                  {"revision": revision, "card": revision.card, "previous": previous})
+    return render(
+        request,
+        "qms/revision_detail.html",
+        {"revision": revision, "card": revision.card, "previous": previous},
+    )
 
 
-def revision_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def revision_publish(request: AuthedRequest, pk: int) -> HttpResponse:
     card = get_object_or_404(ServiceCard.objects.select_related("unit"), pk=pk)
     if not selectors.can_publish_revision(request.user, card):
         raise PermissionDenied
@@ -139,9 +163,15 @@ def revision_publish(request: HttpRequest, pk: int) -> HttpResponse:
             revision = service_card_publish_revision(
                 card=card, published_by=request.user, **form.cleaned_data
             )
-            messages.success(request, _("Revision %(number)s published.") % {"number": revision.number})
+            messages.success(
+                request, _("Revision %(number)s published.") % {"number": revision.number}
+            )
             return redirect("catalogue:card_detail", pk=card.pk)
     else:
-        initial = {f: getattr(current, f) for f in ServiceCardRevision.CONTENT_FIELDS} if current else {}
+        initial = (
+            {f: getattr(current, f) for f in ServiceCardRevision.CONTENT_FIELDS} if current else {}
+        )
         form = RevisionForm(initial=initial)
-    return render(request, "qms/revision_form.html", {"card": card, "form": form, "current": current})
+    return render(
+        request, "qms/revision_form.html", {"card": card, "form": form, "current": current}
+    )

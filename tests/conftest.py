@@ -4,7 +4,12 @@ import pytest
 from django.test import Client
 
 from qms.roles import Role
-from tests.factories import OrgUnitFactory, ServiceCardFactory, ServiceCardRevisionFactory, UserFactory
+from tests.factories import (
+    OrgUnitFactory,
+    ServiceCardFactory,
+    ServiceCardRevisionFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -73,8 +78,13 @@ def anonymous():
 
 @pytest.fixture
 def cast(coordinator, head_a, head_b, staff, auditor):
-    return {"coordinator": coordinator, "head_a": head_a, "head_b": head_b,
-            "staff": staff, "auditor": auditor}
+    return {
+        "coordinator": coordinator,
+        "head_a": head_a,
+        "head_b": head_b,
+        "staff": staff,
+        "auditor": auditor,
+    }
 
 
 @pytest.fixture
@@ -90,8 +100,9 @@ def client_for():
 
 @pytest.fixture
 def card_a(unit_a):
-    card = ServiceCardFactory(code="A-01", unit=unit_a, title_pl="Wydanie zaświadczenia",
-                              title_en="Issuing a certificate")
+    card = ServiceCardFactory(
+        code="A-01", unit=unit_a, title_pl="Wydanie zaświadczenia", title_en="Issuing a certificate"
+    )
     ServiceCardRevisionFactory(card=card, number=1)
     return card
 

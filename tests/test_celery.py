@@ -33,10 +33,24 @@ def test_worker_runs_a_task_sent_through_the_broker():
     cache.delete(HEARTBEAT_CACHE_KEY)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "qms.settings"}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "--pool=solo",
-         "--without-mingle", "--without-gossip", "--loglevel=WARNING",
-         "--queues", "celery"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "celery_app",
+            "worker",
+            "--pool=solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=WARNING",
+            "--queues",
+            "celery",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         app.send_task("qms.tasks.heartbeat")

@@ -1,4 +1,7 @@
-"""Who may open which admin page: the admin is for administrators, the coordinator and (read-only) the auditor."""
+"""Who may open which admin page.
+
+The admin is for administrators, the coordinator and (read-only) the auditor.
+"""
 
 import pytest
 
@@ -22,7 +25,11 @@ MATRIX = [
     ("coordinator", "/admin/qms/orgunit/add/", 200),
     ("coordinator", "/admin/qms/orgunit/{unit}/change/", 200),
     ("coordinator", "/admin/qms/servicecard/add/", 200),
-    ("coordinator", "/admin/qms/servicecardrevision/add/", 403),  # revisions are published, not typed in
+    (
+        "coordinator",
+        "/admin/qms/servicecardrevision/add/",
+        403,
+    ),  # revisions are published, not typed in
     ("coordinator", "/admin/qms/user/", 200),
     ("coordinator", "/admin/qms/user/add/", 403),
     ("coordinator", "/admin/auth/group/", 403),
@@ -56,8 +63,10 @@ def test_admin_access_matrix(cast, admin_user, client_for, unit_a, who, url, exp
 
 
 def test_auditor_cannot_change_through_admin(auditor, client_for, unit_a):
-    response = client_for(auditor).post(f"/admin/qms/orgunit/{unit_a.pk}/change/",
-                                        {"code": "X", "name_pl": "Zmienione", "kind": "wydzial"})
+    response = client_for(auditor).post(
+        f"/admin/qms/orgunit/{unit_a.pk}/change/",
+        {"code": "X", "name_pl": "Zmienione", "kind": "wydzial"},
+    )
     assert response.status_code == 403
     unit_a.refresh_from_db()
     assert unit_a.name_pl == "Wydział A"

@@ -11,8 +11,9 @@ def test_healthz_ok(anonymous):
 
 @pytest.mark.django_db
 def test_healthz_503_when_broker_is_down(anonymous, monkeypatch):
-    import celery_app
     from celery import Celery
+
+    import celery_app
 
     # Nothing listens on port 1: the connection is refused at once.
     monkeypatch.setattr(celery_app, "app", Celery("down", broker="redis://127.0.0.1:1/0"))

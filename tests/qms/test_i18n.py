@@ -26,7 +26,9 @@ def untranslated(cat):
     return missing
 
 
-@pytest.mark.parametrize("path", ["locale/pl/LC_MESSAGES/django.po", "locale_vendor/pl/LC_MESSAGES/django.po"])
+@pytest.mark.parametrize(
+    "path", ["locale/pl/LC_MESSAGES/django.po", "locale_vendor/pl/LC_MESSAGES/django.po"]
+)
 def test_polish_catalogues_are_complete(path):
     assert untranslated(catalog(ROOT / path)) == []
 

@@ -10,14 +10,18 @@ pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return (OrgUnit.objects.count(), ServiceCard.objects.count(),
-            ServiceCardRevision.objects.count(), User.objects.count())
+    return (
+        OrgUnit.objects.count(),
+        ServiceCard.objects.count(),
+        ServiceCardRevision.objects.count(),
+        User.objects.count(),
+    )
 
 
 def test_demo_office_is_realistic_and_loading_twice_duplicates_nothing():
     call_command("load_demo", stdout=StringIO())
     first = counts()
-    units, cards, revisions, users = first
+    units, cards, revisions, _users = first
     assert 10 <= units <= 14
     assert 70 <= cards <= 90
     assert revisions > cards  # some cards have a history

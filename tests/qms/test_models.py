@@ -8,8 +8,12 @@ from qms.services import service_card_publish_revision
 from tests.factories import OrgUnitFactory, ServiceCardFactory
 
 CONTENT = {
-    "required_documents": "Wniosek", "fees": "10 zł", "time_limit": "do 7 dni",
-    "where_to_apply": "pokój 12", "legal_basis": "ustawa", "appeal_route": "nie przysługuje",
+    "required_documents": "Wniosek",
+    "fees": "10 zł",
+    "time_limit": "do 7 dni",
+    "where_to_apply": "pokój 12",
+    "legal_basis": "ustawa",
+    "appeal_route": "nie przysługuje",
 }
 
 
@@ -18,7 +22,10 @@ def test_publishing_a_revision_never_alters_the_previous_one(card_a, coordinator
     snapshot = {f: getattr(first, f) for f in ServiceCardRevision.CONTENT_FIELDS}
 
     second = service_card_publish_revision(
-        card=card_a, published_by=coordinator, change_note="Nowa opłata", **{**CONTENT, "fees": "20 zł"}
+        card=card_a,
+        published_by=coordinator,
+        change_note="Nowa opłata",
+        **{**CONTENT, "fees": "20 zł"},
     )
 
     first.refresh_from_db()

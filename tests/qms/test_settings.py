@@ -41,8 +41,12 @@ def test_embedded_defaults(monkeypatch, tmp_path):
 
 
 def test_production_uses_postgres_and_redis(monkeypatch, tmp_path):
-    s = load(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db:5432/qms",
-             REDIS_URL="redis://redis:6379/0")
+    s = load(
+        monkeypatch,
+        tmp_path,
+        DATABASE_URL="postgres://u:p@db:5432/qms",
+        REDIS_URL="redis://redis:6379/0",
+    )
     assert s["DATABASES"]["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert s["CELERY_BROKER_URL"] == "redis://redis:6379/0"
     assert s["CACHES"]["default"]["BACKEND"].endswith("RedisCache")

@@ -6,8 +6,8 @@ from qms.models import ServiceCardRevision
 pytestmark = pytest.mark.django_db
 
 LANDING_MARKERS = {
-    "coordinator": "data-stat=\"units\"",
-    "auditor": "data-stat=\"units\"",
+    "coordinator": 'data-stat="units"',
+    "auditor": 'data-stat="units"',
     "head_a": "Wydział A",
     "staff": "Wydanie zaświadczenia",
 }
@@ -72,7 +72,9 @@ def test_language_switch_to_english_and_back(client_for, head_a, card_a):
 
 
 def test_language_switch_rejects_foreign_redirects(client_for, staff):
-    response = client_for(staff).post("/i18n/setlang/", {"language": "en", "next": "https://evil.example/"})
+    response = client_for(staff).post(
+        "/i18n/setlang/", {"language": "en", "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"
 
 
@@ -91,9 +93,15 @@ def test_catalogue_browse_units_cards_revisions(client_for, staff, card_a, card_
 
 
 def test_card_search(client_for, staff, card_a, card_b):
-    page = client_for(staff).get(reverse("catalogue:card_list"), {"q": "zaświadcz"}).content.decode()
+    page = (
+        client_for(staff).get(reverse("catalogue:card_list"), {"q": "zaświadcz"}).content.decode()
+    )
     assert card_a.code in page and card_b.code not in page
-    page = client_for(staff).get(reverse("catalogue:card_list"), {"unit": card_b.unit_id}).content.decode()
+    page = (
+        client_for(staff)
+        .get(reverse("catalogue:card_list"), {"unit": card_b.unit_id})
+        .content.decode()
+    )
     assert card_b.code in page and card_a.code not in page
 
 
@@ -117,15 +125,23 @@ def test_publish_revision_page_access(cast, client_for, card_a, card_b, who, car
     assert target.revisions.count() == 1 or expected == 200
 
 
-def test_publish_revision_keeps_typed_text_on_error_and_publishes_when_valid(client_for, head_a, card_a):
+def test_publish_revision_keeps_typed_text_on_error_and_publishes_when_valid(
+    client_for, head_a, card_a
+):
     client = client_for(head_a)
     url = reverse("catalogue:revision_publish", args=[card_a.pk])
     form = client.get(url).context["form"]
     assert form.initial["fees"] == "Bezpłatnie"  # pre-filled from the revision in force
 
-    data = {"required_documents": "Wniosek i zdjęcie", "fees": "", "time_limit": "7 dni",
-            "where_to_apply": "pokój 5", "legal_basis": "ustawa", "appeal_route": "brak",
-            "change_note": ""}
+    data = {
+        "required_documents": "Wniosek i zdjęcie",
+        "fees": "",
+        "time_limit": "7 dni",
+        "where_to_apply": "pokój 5",
+        "legal_basis": "ustawa",
+        "appeal_route": "brak",
+        "change_note": "",
+    }
     response = client.post(url, data)
     assert response.status_code == 200
     page = response.content.decode()

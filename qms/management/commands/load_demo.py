@@ -15,7 +15,7 @@ from qms.models import Office, OrgUnit, ServiceCard, User
 from qms.roles import Role
 from qms.services import service_card_publish_revision
 
-DEMO_PASSWORD = "demo"  # demo only; printed by `make run`
+DEMO_PASSWORD = "demo"  # noqa: S105 - demo only; printed by `make run`
 
 # (username, first name, last name, role, unit code it heads/deputises/works in)
 PEOPLE = [
@@ -59,25 +59,32 @@ class Command(BaseCommand):
         for unit_code, username in DEPUTIES.items():
             OrgUnit.objects.filter(code=unit_code).update(deputy=users[username])
         created_cards = self._load_cards(units)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo office ready: {len(units)} units, {ServiceCard.objects.count()} service cards "
-            f"({created_cards} new), {len(users) + 1} users."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo office ready: {len(units)} units, "
+                f"{ServiceCard.objects.count()} service cards ({created_cards} new), "
+                f"{len(users) + 1} users."
+            )
+        )
 
     def _load_units(self) -> dict[str, OrgUnit]:
-        units = {}
+        units: dict[str, OrgUnit] = {}
         for row in demo_data.UNITS:  # parents are listed before their children
             units[row["code"]], _ = OrgUnit.objects.update_or_create(
                 code=row["code"],
                 defaults={
-                    "name_pl": row["name_pl"], "name_en": row["name_en"], "kind": row["kind"],
+                    "name_pl": row["name_pl"],
+                    "name_en": row["name_en"],
+                    "kind": row["kind"],
                     "parent": units[row["parent"]] if row["parent"] else None,
                 },
             )
         return units
 
     def _load_people(self, units: dict[str, OrgUnit]) -> dict[str, User]:
-        admin, _ = User.objects.get_or_create(username="admin", defaults={"first_name": "Administrator"})
+        admin, _ = User.objects.get_or_create(
+            username="admin", defaults={"first_name": "Administrator"}
+        )
         admin.is_superuser = admin.is_staff = True
         admin.set_password(DEMO_PASSWORD)
         admin.save()
@@ -87,7 +94,8 @@ class Command(BaseCommand):
             user, _ = User.objects.update_or_create(
                 username=username,
                 defaults={
-                    "first_name": first, "last_name": last,
+                    "first_name": first,
+                    "last_name": last,
                     "email": f"{username}@przykladowo.example",
                     "unit": units[unit_code] if unit_code else None,
                 },
@@ -105,29 +113,49 @@ class Command(BaseCommand):
         for row in demo_data.CARDS:
             card, _ = ServiceCard.objects.update_or_create(
                 code=row["code"],
-                defaults={"title_pl": row["title_pl"], "title_en": row["title_en"],
-                          "unit": units[row["unit"]]},
+                defaults={
+                    "title_pl": row["title_pl"],
+                    "title_en": row["title_en"],
+                    "unit": units[row["unit"]],
+                },
             )
             if card.revisions.exists():
                 continue
             created_count += 1
-            content = {field: row[field] for field in (
-                "required_documents", "fees", "time_limit", "where_to_apply",
-                "legal_basis", "appeal_route")}
+            content = {
+                field: row[field]
+                for field in (
+                    "required_documents",
+                    "fees",
+                    "time_limit",
+                    "where_to_apply",
+                    "legal_basis",
+                    "appeal_route",
+                )
+            }
             previous = row.get("previous")
             if previous:
                 older = {**content, **{k: v for k, v in previous.items() if k != "change_note"}}
                 service_card_publish_revision(
-                    card=card, published_by=None, published_on=FIRST_PUBLISHED,
-                    change_note="Pierwsza publikacja karty.", **older,
+                    card=card,
+                    published_by=None,
+                    published_on=FIRST_PUBLISHED,
+                    change_note="Pierwsza publikacja karty.",
+                    **older,
                 )
                 service_card_publish_revision(
-                    card=card, published_by=None, published_on=REVISED,
-                    change_note=previous["change_note"], **content,
+                    card=card,
+                    published_by=None,
+                    published_on=REVISED,
+                    change_note=previous["change_note"],
+                    **content,
                 )
             else:
                 service_card_publish_revision(
-                    card=card, published_by=None, published_on=FIRST_PUBLISHED,
-                    change_note="Pierwsza publikacja karty.", **content,
+                    card=card,
+                    published_by=None,
+                    published_on=FIRST_PUBLISHED,
+                    change_note="Pierwsza publikacja karty.",
+                    **content,
                 )
         return created_count
