@@ -21,7 +21,7 @@ run: install .env translations
 	@echo "    audytor       auditor (read-only)"
 	@echo "    admin         administrator (Django admin)"
 	@echo ""
-	PORT=$(PORT) $(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start
 
 test: install translations lint typecheck pytest
 
