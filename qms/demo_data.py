@@ -4,6 +4,8 @@ Used by `manage.py load_demo`. Cards are compact rows; where to apply and the
 appeal route come from the owning unit unless a row overrides them.
 """
 
+from typing import Any
+
 OFFICE = {
     "name": "Urząd Miasta Przykładowo",
     "city": "Przykładowo",
@@ -13,7 +15,7 @@ OFFICE = {
 _HOURS = "pon. 8:00–17:00, wt.–pt. 7:30–15:30"
 
 # Parents are listed before their children.
-UNITS = [
+UNITS: list[dict[str, Any]] = [
     {
         "code": "BOK",
         "name_pl": "Biuro Obsługi Klienta",
@@ -1018,10 +1020,10 @@ _HISTORY = {
 _UNIT_ROOMS = {unit["code"]: unit["room"] for unit in UNITS}
 
 
-def _card(row: tuple[str, ...]) -> dict:
+def _card(row: tuple[str, ...]) -> dict[str, Any]:
     code, title_pl, title_en, documents, fees, time_limit, legal_basis, appeal = row
     unit = code.split("-")[0]
-    card = {
+    card: dict[str, Any] = {
         "code": code,
         "unit": unit,
         "title_pl": title_pl,

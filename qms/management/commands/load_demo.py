@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from qms import demo_data
+from qms.demo_data import CARDS, OFFICE, UNITS
 from qms.models import Office, OrgUnit, ServiceCard, User
 from qms.roles import Role
 from qms.services import service_card_publish_revision
@@ -50,7 +50,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         office = Office.current() or Office()
-        for field, value in demo_data.OFFICE.items():
+        for field, value in OFFICE.items():
             setattr(office, field, value)
         office.save()
 
@@ -69,7 +69,7 @@ class Command(BaseCommand):
 
     def _load_units(self) -> dict[str, OrgUnit]:
         units: dict[str, OrgUnit] = {}
-        for row in demo_data.UNITS:  # parents are listed before their children
+        for row in UNITS:  # parents are listed before their children
             units[row["code"]], _ = OrgUnit.objects.update_or_create(
                 code=row["code"],
                 defaults={
@@ -110,7 +110,7 @@ class Command(BaseCommand):
 
     def _load_cards(self, units: dict[str, OrgUnit]) -> int:
         created_count = 0
-        for row in demo_data.CARDS:
+        for row in CARDS:
             card, _ = ServiceCard.objects.update_or_create(
                 code=row["code"],
                 defaults={
