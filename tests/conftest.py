@@ -112,3 +112,12 @@ def card_b(unit_b):
     card = ServiceCardFactory(code="B-01", unit=unit_b)
     ServiceCardRevisionFactory(card=card, number=1)
     return card
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return [
+        f"database: {settings.DATABASES['default']['ENGINE']}",
+        f"broker: {settings.CELERY_BROKER_URL.split('@')[-1]}",
+    ]
