@@ -1,5 +1,10 @@
 """The cast: one user per role, so permission tests read like the access policy."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
@@ -121,3 +126,18 @@ def pytest_report_header(config):
         f"database: {settings.DATABASES['default']['ENGINE']}",
         f"broker: {settings.CELERY_BROKER_URL.split('@')[-1]}",
     ]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run `manage.py` in a fresh process (settings re-read from `env`)."""
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

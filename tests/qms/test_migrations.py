@@ -1,13 +1,10 @@
 import os
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import pytest
 from django.core.management import call_command
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import run_manage
 
 
 def test_no_missing_migrations(db):
@@ -34,28 +31,9 @@ def empty_database_url(tmp_path):
 
 
 def test_migrations_apply_on_an_empty_database(empty_database_url, tmp_path):
-    env = {**os.environ, "DATABASE_URL": empty_database_url, "DATA_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    env = {"DATABASE_URL": empty_database_url, "DATA_DIR": str(tmp_path)}
+    result = run_manage("migrate", "--noinput", **env)
     assert result.returncode == 0, result.stderr
-    check = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "-c",
-            "from django.contrib.auth.models import Group; print(Group.objects.count())",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    groups = "from django.contrib.auth.models import Group; print(Group.objects.count())"
+    check = run_manage("shell", "-c", groups, **env)
     assert check.stdout.strip().splitlines()[-1] == "4", check.stderr

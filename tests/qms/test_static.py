@@ -1,21 +1,10 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT, run_manage
 
 
 def test_collectstatic_builds_a_manifest_with_viewflow_assets(tmp_path):
     """Production serves hashed static files with whitenoise: no CDN, works offline."""
-    env = {**os.environ, "DATA_DIR": str(tmp_path), "DEBUG": "0"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_manage(
+        "collectstatic", "--noinput", "--verbosity", "0", DATA_DIR=str(tmp_path), DEBUG="0"
     )
     assert result.returncode == 0, result.stderr
     manifest = (tmp_path / "static" / "staticfiles.json").read_text()

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from qms.demo_data import CARDS, OFFICE, UNITS
-from qms.models import Office, OrgUnit, ServiceCard, User
+from qms.models import Office, OrgUnit, ServiceCard, ServiceCardRevision, User
 from qms.roles import Role
 from qms.services import service_card_publish_revision
 
@@ -122,17 +122,7 @@ class Command(BaseCommand):
             if card.revisions.exists():
                 continue
             created_count += 1
-            content = {
-                field: row[field]
-                for field in (
-                    "required_documents",
-                    "fees",
-                    "time_limit",
-                    "where_to_apply",
-                    "legal_basis",
-                    "appeal_route",
-                )
-            }
+            content = {field: row[field] for field in ServiceCardRevision.CONTENT_FIELDS}
             previous = row.get("previous")
             if previous:
                 older = {**content, **{k: v for k, v in previous.items() if k != "change_note"}}
