@@ -5,7 +5,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 
-def _localised(obj, field: str) -> str:
+def localised(obj, field: str) -> str:
     """Return `<field>_en` when the active language is English and it is filled in."""
     if translation.get_language() == "en":
         value = getattr(obj, f"{field}_en", "")
@@ -118,7 +118,7 @@ class OrgUnit(models.Model):
 
     @property
     def name(self) -> str:
-        return _localised(self, "name")
+        return localised(self, "name")
 
     def clean(self):
         if self.head_id and self.head_id == self.deputy_id:
@@ -172,7 +172,7 @@ class ServiceCard(models.Model):
 
     @property
     def title(self) -> str:
-        return _localised(self, "title")
+        return localised(self, "title")
 
     def revision_on(self, day) -> "ServiceCardRevision | None":
         """The revision in force on `day` (the latest one published by then)."""

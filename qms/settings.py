@@ -216,6 +216,14 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "qms.tasks.heartbeat", "schedule": 60.0},
 }
 
+# --- Surveys ---------------------------------------------------------------------------
+
+# Final submissions of the public form per client address and hour (counted in the
+# cache only, under a salted hash). Office Wi-Fi shares one address: keep it generous.
+SURVEY_RATE_LIMIT_PER_HOUR = env_int("SURVEY_RATE_LIMIT_PER_HOUR", 60, minimum=1)
+# Request bodies above this are refused (the public form is a few kilobytes).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=10_000)
+
 # --- Auth -----------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

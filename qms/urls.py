@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 from viewflow.contrib.auth import AuthViewset
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("ankieta/", include("surveys.urls")),
     path("accounts/", AuthViewset(login_view=views.LoginView.as_view()).urls),
     path("", RedirectView.as_view(url="/dashboard/", permanent=False), name="home"),
     path("", site.urls),

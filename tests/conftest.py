@@ -27,6 +27,9 @@ def _fast_isolated_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+    from django.core.cache import cache
+
+    cache.clear()  # locmem storage outlives a test: counters (rate limits) must not
 
 
 @pytest.fixture

@@ -59,6 +59,10 @@ class Command(BaseCommand):
         for unit_code, username in DEPUTIES.items():
             OrgUnit.objects.filter(code=unit_code).update(deputy=users[username])
         created_cards = self._load_cards(units)
+        # Imported here: qms must not depend on surveys at import time.
+        from surveys.services import questionnaire_install_default
+
+        questionnaire_install_default()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo office ready: {len(units)} units, "

@@ -1,0 +1,205 @@
+"""The public form: anonymous, one response per submission, nothing lost on errors."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from surveys.models import Answer, QuestionnaireVersion, Response, Suggestion
+from surveys.services import questionnaire_install_default, version_create_draft
+
+pytestmark = pytest.mark.django_db
+
+URL = "/ankieta/karty-uslug/"
+
+
+@pytest.fixture
+def survey(card_a):
+    return questionnaire_install_default()
+
+
+def start(client, url=URL, **params):
+    page = client.get(url, params).content.decode()
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    return page, token
+
+
+PAGE1 = {
+    "q_service": "A-01",
+    "q_card_read": "web",
+    "q_card_useful": "yes",
+    "q_card_clear": "yes",
+    "q_card_complete": "no",
+    "q_card_missing": ["fees", "sample_form"],
+    "q_card_missing_text": "Brak wzoru wniosku",
+}
+PAGE2 = {
+    "q_settled": "yes",
+    "q_staff_competence": "5",
+    "q_staff_courtesy": "4",
+    "q_plain_language": "na",
+    "q_waiting_time": "3",
+    "q_comments": "Dziękuję",
+}
+
+
+def submit_all(client, token, **extra):
+    first = client.post(URL, {"token": token, "page": 1, **PAGE1, **extra})
+    assert first.status_code == 200
+    return client.post(URL, {"token": token, "page": 2, **PAGE1, **PAGE2, **extra})
+
+
+def test_form_renders_in_polish_with_rodo_and_progress(anonymous, survey):
+    page, _ = start(anonymous)
+    assert "W jakiej sprawie" in page
+    assert "Strona 1 z 2" in page
+    assert "<fieldset" in page and "<legend" in page
+    assert not anonymous.cookies  # no cookies at all on the public form
+
+
+def test_form_in_english(anonymous, survey):
+    page, _ = start(anonymous, jezyk="en")
+    assert "What matter did you come to the office about?" in page
+    assert 'lang="en"' in page
+
+
+def test_complete_submission_stores_one_anonymous_response(anonymous, survey, card_a):
+    _, token = start(anonymous)
+    response = submit_all(anonymous, token)
+    assert response.status_code == 302 and "/ankieta/dziekujemy/" in response["Location"]
+    stored = Response.objects.get()
+    assert stored.channel == "web" and not stored.is_pilot
+    assert stored.service_card == card_a
+    assert stored.service_revision == card_a.current_revision
+    missing = Answer.objects.filter(question__key="card_missing").values_list(
+        "choice__value", flat=True
+    )
+    assert set(missing) == {"fees", "sample_form"}
+    assert Answer.objects.get(question__key="plain_language").choice.is_not_applicable
+    field_names = {f.name for f in Response._meta.get_fields()}
+    assert not field_names & {"ip", "ip_address", "user_agent", "referrer", "created_at"}
+
+
+def test_double_submit_stores_one_response(anonymous, survey):
+    _, token = start(anonymous)
+    submit_all(anonymous, token)
+    again = anonymous.post(URL, {"token": token, "page": 2, **PAGE1, **PAGE2})
+    assert again.status_code == 302
+    assert Response.objects.count() == 1
+
+
+def test_missing_required_answer_keeps_everything_typed(anonymous, survey):
+    _, token = start(anonymous)
+    data = {**PAGE1, "q_card_read": ""}
+    response = anonymous.post(URL, {"token": token, "page": 1, **data})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'id="error-summary"' in page and "Prosimy odpowiedzieć na to pytanie." in page
+    assert "Brak wzoru wniosku" in page  # typed text kept
+    assert 'value="fees" checked' in page.replace('"  checked', '" checked') or "checked" in page
+    assert Response.objects.count() == 0
+
+
+def test_condition_hides_question_and_ignores_its_answer(anonymous, survey):
+    _, token = start(anonymous)
+    page1 = {
+        **PAGE1,
+        "q_card_read": "no",
+        "q_card_useful": "",
+        "q_card_clear": "",
+        "q_card_complete": "",
+        "q_card_missing_text": "should be dropped",
+    }
+    assert anonymous.post(URL, {"token": token, "page": 1, **page1}).status_code == 200
+    anonymous.post(URL, {"token": token, "page": 2, **page1, **PAGE2})
+    assert not Answer.objects.filter(question__key="card_missing_text").exists()
+    assert Response.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("q_service", "NO-SUCH-CARD"), ("q_staff_competence", "9"), ("q_card_read", "<script>")],
+)
+def test_tampered_values_get_a_message_not_a_500(anonymous, survey, field, value):
+    _, token = start(anonymous)
+    data = {**PAGE1, **PAGE2, field: value}
+    page = 2 if field in PAGE2 else 1
+    response = anonymous.post(URL, {"token": token, "page": page, **data})
+    assert response.status_code == 422
+    assert Response.objects.count() == 0
+
+
+def test_tampered_token_keeps_answers_and_asks_to_resend(anonymous, survey):
+    start(anonymous)
+    response = anonymous.post(URL, {"token": "forged", "page": 2, **PAGE1, **PAGE2})
+    assert response.status_code == 422
+    assert "Dziękuję" in response.content.decode()
+    assert Response.objects.count() == 0
+
+
+def test_free_text_length_limit(anonymous, survey):
+    _, token = start(anonymous)
+    response = anonymous.post(
+        URL, {"token": token, "page": 2, **PAGE1, **PAGE2, "q_comments": "x" * 2001}
+    )
+    assert response.status_code == 422
+    assert Response.objects.count() == 0
+
+
+def test_honeypot_stores_nothing_but_looks_successful(anonymous, survey):
+    _, token = start(anonymous)
+    response = submit_all(anonymous, token, website="http://spam.example")
+    assert response.status_code == 302
+    assert Response.objects.count() == 0
+
+
+def test_rate_limit_per_address_is_kept_in_the_cache_only(anonymous, survey, settings):
+    settings.SURVEY_RATE_LIMIT_PER_HOUR = 2
+    for _ in range(2):
+        _, token = start(anonymous)
+        assert submit_all(anonymous, token).status_code == 302
+    _, token = start(anonymous)
+    assert submit_all(anonymous, token).status_code == 429
+    assert Response.objects.count() == 2
+
+
+def test_closed_or_not_yet_open_survey(anonymous, survey):
+    version = survey.active_version
+    version.opens_on = version.opens_on.replace(year=2999)
+    version.save()
+    response = anonymous.get(URL)
+    assert response.status_code == 404
+    assert "nie jest obecnie otwarta" in response.content.decode()
+
+
+def test_qr_link_prefills_channel_desk_and_service(anonymous, survey, card_a, unit_a):
+    from surveys.models import Desk
+
+    Desk.objects.create(code="bok-1", name="Stanowisko 1", unit=unit_a)
+    page, token = start(anonymous, kanal="qr", stanowisko="bok-1", usluga="A-01")
+    assert 'value="A-01" selected' in page
+    anonymous.post(URL, {"token": token, "page": 1, "kanal": "qr", "stanowisko": "bok-1", **PAGE1})
+    anonymous.post(
+        URL, {"token": token, "page": 2, "kanal": "qr", "stanowisko": "bok-1", **PAGE1, **PAGE2}
+    )
+    stored = Response.objects.get()
+    assert (stored.channel, stored.desk.code) == ("qr", "bok-1")
+
+
+def test_pilot_responses_are_kept_apart(anonymous, survey):
+    from surveys.services import version_start_pilot
+
+    draft = version_create_draft(questionnaire=survey, copy_from=survey.active_version)
+    version_start_pilot(version=draft)
+    url = reverse("surveys:pilot", args=[draft.pilot_token])
+    page = anonymous.get(url).content.decode()
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    anonymous.post(url, {"token": token, "page": 1, **PAGE1})
+    anonymous.post(
+        url,
+        {"token": token, "page": 2, **PAGE1, **PAGE2, "suggestion": "Dodajcie pytanie o parking"},
+    )
+    stored = Response.objects.get()
+    assert stored.is_pilot and stored.version == draft
+    assert Suggestion.objects.get().is_pilot
+    assert draft.status == QuestionnaireVersion.Status.PILOT
