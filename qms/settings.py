@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celery" / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Proves worker and beat are alive; /healthz shows when it last ran.
     "heartbeat": {"task": "qms.tasks.heartbeat", "schedule": 60.0},
+    # Used one-time survey tokens are only needed for a day or two.
+    "purge-submission-tokens": {
+        "task": "surveys.tasks.purge_submission_tokens",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # --- Surveys ---------------------------------------------------------------------------

@@ -225,3 +225,14 @@ def questionnaire_install_default(*, slug: str = "karty-uslug") -> Questionnaire
         )
     version_activate(version=version)
     return questionnaire
+
+
+def submission_tokens_purge(*, today: datetime.date | None = None) -> int:
+    """Forget used one-time tokens older than any token could still be (idempotent).
+
+    A token is valid for at most a day (forms.TOKEN_MAX_AGE), so rows older than two
+    days can no longer stop a duplicate; keeping them would only grow the table.
+    """
+    cutoff = (today or timezone.localdate()) - datetime.timedelta(days=2)
+    deleted, _rows = UsedSubmissionToken.objects.filter(used_on__lt=cutoff).delete()
+    return deleted
