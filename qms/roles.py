@@ -23,6 +23,15 @@ _VIEW_CATALOGUE = [
     "qms.view_servicecardrevision",
 ]
 
+_VIEW_SURVEYS = [
+    "surveys.view_questionnaire",
+    "surveys.view_questionnaireversion",
+    "surveys.view_question",
+    "surveys.view_response",
+    "surveys.view_suggestion",
+    "surveys.view_desk",
+]
+
 # app_label.codename per role. Object-level limits (a head acts only on their own
 # unit) are enforced by selectors and services, not by these model permissions.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -35,10 +44,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qms.change_servicecard",
         "qms.add_servicecardrevision",
         "qms.view_user",
+        *_VIEW_SURVEYS,
+        "surveys.add_desk",
+        "surveys.change_desk",
     ],
     Role.HEAD: [*_VIEW_CATALOGUE, "qms.add_servicecardrevision"],
     Role.STAFF: [*_VIEW_CATALOGUE],
-    Role.AUDITOR: [*_VIEW_CATALOGUE, "qms.view_user"],
+    Role.AUDITOR: [*_VIEW_CATALOGUE, "qms.view_user", *_VIEW_SURVEYS],
 }
 
 # Roles that may open the Django admin (besides superusers).

@@ -77,3 +77,26 @@ def test_revision_is_read_only_in_admin(coordinator, client_for, card_a):
     page = client_for(coordinator).get(f"/admin/qms/servicecardrevision/{revision.pk}/change/")
     assert page.status_code == 200
     assert b'name="fees"' not in page.content  # shown as text, no input
+
+
+SURVEY_MATRIX = [
+    ("coordinator", "/admin/surveys/response/", 200),
+    ("coordinator", "/admin/surveys/desk/add/", 200),
+    ("coordinator", "/admin/surveys/response/{response}/delete/", 403),  # evidence
+    ("auditor", "/admin/surveys/response/", 200),
+    ("auditor", "/admin/surveys/suggestion/", 200),
+    ("auditor", "/admin/surveys/desk/add/", 403),
+    ("head_a", "/admin/surveys/response/", LOGIN_REDIRECT),
+    ("staff", "/admin/surveys/response/", LOGIN_REDIRECT),
+]
+
+
+@pytest.mark.parametrize(("who", "url", "expected"), SURVEY_MATRIX)
+def test_survey_admin_access_matrix(cast, client_for, card_a, who, url, expected):
+    from surveys.models import Response
+    from surveys.services import questionnaire_install_default
+
+    version = questionnaire_install_default().active_version
+    response = Response.objects.create(version=version, channel="web", submitted_on="2026-05-04")
+    status = client_for(cast[who]).get(url.format(response=response.pk)).status_code
+    assert status == expected
