@@ -38,6 +38,11 @@ def _require_status(version: QuestionnaireVersion, *allowed: str) -> None:
         )
 
 
+def _require_questions(version: QuestionnaireVersion) -> None:
+    if not version.questions.exists():
+        raise ValidationError(_("A version needs at least one question."))
+
+
 def _copy_questions(source: QuestionnaireVersion, target: QuestionnaireVersion) -> None:
     for question in source.questions.prefetch_related("choices"):
         choices = list(question.choices.all())
@@ -80,8 +85,7 @@ def version_create_draft(
 def version_start_pilot(*, version: QuestionnaireVersion) -> QuestionnaireVersion:
     """§4a: staff and invited outsiders answer through the pilot link; kept apart."""
     _require_status(version, Status.DRAFT)
-    if not version.questions.exists():
-        raise ValidationError(_("A version needs at least one question."))
+    _require_questions(version)
     version.status = Status.PILOT
     version.save(update_fields=["status"])
     return version
@@ -96,8 +100,7 @@ def version_activate(
 ) -> QuestionnaireVersion:
     """Make the version the live one; the previously active version is closed (superseded)."""
     _require_status(version, Status.DRAFT, Status.PILOT)
-    if not version.questions.exists():
-        raise ValidationError(_("A version needs at least one question."))
+    _require_questions(version)
     if opens_on and closes_on and closes_on < opens_on:
         raise ValidationError(_("The closing date must not be before the opening date."))
     QuestionnaireVersion.objects.filter(
