@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -124,8 +125,9 @@ def card_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         card = selectors.card_detail(pk)
     except ServiceCard.DoesNotExist:
         raise Http404 from None
-    revisions = list(card.revisions.all())
-    current = card.current_revision
+    revisions = list(card.revisions.all())  # prefetched, newest first
+    today = timezone.localdate()
+    current = next((r for r in revisions if r.published_on <= today), None)
     return render(
         request,
         "qms/card_detail.html",

@@ -78,15 +78,14 @@ def _form(request: HttpRequest, version: QuestionnaireVersion | None, *, slug: s
             return _render(request, form, 1, channel, desk, lang)
 
         page = _int(request.POST.get("page"), 1)
-        if "back" in request.POST:
-            form = ResponseForm(request.POST, version=version, page=max(page - 1, 1))
-            return _render(request, form, max(page - 1, 1), channel, desk, lang, validate=False)
         form = ResponseForm(request.POST, version=version, page=page)
+        if "back" in request.POST:
+            return _render(request, form, page - 1, channel, desk, lang, validate=False)
         if not form.is_valid():
             return _render(request, form, page, channel, desk, lang, status=422)
         if page < version.page_count:
-            next_form = ResponseForm(request.POST, version=version, page=page + 1)
-            return _render(request, next_form, page + 1, channel, desk, lang, validate=False)
+            # The same bound form shows the next page; its answers are not judged yet.
+            return _render(request, form, page + 1, channel, desk, lang, validate=False)
 
         thanks = reverse("surveys:thanks") + f"?jezyk={lang}"
         if form.cleaned_data.get("website"):

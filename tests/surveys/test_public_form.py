@@ -96,7 +96,11 @@ def test_missing_required_answer_keeps_everything_typed(anonymous, survey):
     page = response.content.decode()
     assert 'id="error-summary"' in page and "Prosimy odpowiedzieć na to pytanie." in page
     assert "Brak wzoru wniosku" in page  # typed text kept
-    assert 'value="fees" checked' in page.replace('"  checked', '" checked') or "checked" in page
+    ticked = set(
+        re.findall(r'<input type="checkbox" name="q_card_missing" value="(\w+)"[^>]*checked', page)
+    )
+    assert ticked == {"fees", "sample_form"}  # ticked boxes kept
+    assert re.search(r'value="web"[^>]*checked', page) is None  # the emptied answer stays empty
     assert Response.objects.count() == 0
 
 
@@ -203,3 +207,17 @@ def test_pilot_responses_are_kept_apart(anonymous, survey):
     assert stored.is_pilot and stored.version == draft
     assert Suggestion.objects.get().is_pilot
     assert draft.status == QuestionnaireVersion.Status.PILOT
+
+
+def test_back_from_page_two_shows_page_one_with_answers_and_no_errors(anonymous, survey):
+    _, token = start(anonymous)
+    anonymous.post(URL, {"token": token, "page": 1, **PAGE1})
+    response = anonymous.post(
+        URL, {"token": token, "page": 2, "back": "1", **PAGE1, "q_comments": "Zostanie"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Strona 1 z 2" in page and 'id="error-summary"' not in page
+    assert "Brak wzoru wniosku" in page  # page 1 answer shown again
+    assert 'name="q_comments" value="Zostanie"' in page  # page 2 answer carried, not lost
+    assert Response.objects.count() == 0
