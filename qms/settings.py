@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.purge_submission_tokens",
         "schedule": 6 * 3600.0,
     },
+    # Staff who have not contributed to an observation round near its due date.
+    "observation-round-reminders": {
+        "task": "surveys.tasks.send_round_reminders",
+        "schedule": 3 * 3600.0,
+    },
 }
 
 # --- Surveys ---------------------------------------------------------------------------

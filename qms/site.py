@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application, Site
 
 from qms import views
+from surveys.site import SurveysApp
 
 
 def _authenticated(user) -> bool:
@@ -44,5 +45,5 @@ site = Site(
     title=_("Quality management"),
     primary_color="#1a4d8f",
     secondary_color="#c8102e",
-    viewsets=[DashboardApp(), CatalogueApp()],
+    viewsets=[DashboardApp(), CatalogueApp(), SurveysApp()],
 )

@@ -4,11 +4,18 @@ from typing import Any
 
 from django import forms
 from django.core import signing
+from django.core.validators import slug_re
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _
 
 from qms.models import ServiceCard
-from surveys.models import Question, QuestionnaireVersion
+from surveys.models import (
+    PaperBatch,
+    Question,
+    Questionnaire,
+    QuestionnaireVersion,
+    StaffObservation,
+)
 
 TOKEN_SALT = "surveys.submit"  # noqa: S105 - a signing salt, not a secret
 TOKEN_MAX_AGE = 24 * 3600  # a form left open overnight gets a fresh token, answers kept
@@ -42,9 +49,17 @@ class ResponseForm(forms.Form):
     # Honeypot: hidden from people (CSS + aria-hidden), filled in by bots.
     website = forms.CharField(required=False, max_length=200)
 
-    def __init__(self, *args, version: QuestionnaireVersion, page: int | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        version: QuestionnaireVersion,
+        page: int | None = None,
+        enforce_required: bool = True,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.version = version
+        self.enforce_required = enforce_required
         self.questions = list(version.questions.prefetch_related("choices"))
         self.page = page or max((q.page for q in self.questions), default=1)
         for question in self.questions:
@@ -107,7 +122,12 @@ class ResponseForm(forms.Form):
                 data[name] = None
                 self.errors.pop(name, None)
                 continue
-            if question.required and data.get(name) in (None, "", []) and name not in self.errors:
+            if (
+                self.enforce_required
+                and question.required
+                and data.get(name) in (None, "", [])
+                and name not in self.errors
+            ):
                 self.add_error(name, _("Please answer this question."))
         return data
 
@@ -128,3 +148,254 @@ class ResponseForm(forms.Form):
             else:
                 answers[question.key] = value
         return answers
+
+
+class PaperSheetForm(ResponseForm):
+    """One paper form on one screen. A client may have skipped a "required" question on
+    paper, so nothing is required here: the operator types what is on the sheet."""
+
+    sheet_number = forms.IntegerField(
+        label=_("Sheet number"),
+        min_value=1,
+        help_text=_("Write the same number on the paper form."),
+    )
+
+    def __init__(self, *args, version: QuestionnaireVersion, **kwargs):
+        super().__init__(*args, version=version, page=None, enforce_required=False, **kwargs)
+        self.fields.pop("website")
+        for question in self.questions:
+            if question.kind == Question.Kind.SERVICE:
+                # Operators type the card code from the sheet: the select jumps to it.
+                cards = ServiceCard.objects.filter(is_active=True).order_by("code")
+                field = self.fields[field_name(question)]
+                assert isinstance(field, forms.ChoiceField)
+                field.choices = [("", "—")] + [(c.code, f"{c.code} {c.title}") for c in cards]
+
+
+class NewQuestionnaireForm(forms.ModelForm):
+    class Meta:
+        model = Questionnaire
+        fields = ["slug", "title_pl", "title_en"]
+        help_texts = {"slug": _("Part of the public address: /ankieta/<address>/")}
+
+
+class NewDraftForm(forms.Form):
+    questionnaire = forms.ModelChoiceField(
+        queryset=Questionnaire.objects.all(), label=_("Questionnaire")
+    )
+    copy_from = forms.ModelChoiceField(
+        queryset=QuestionnaireVersion.objects.select_related("questionnaire"),
+        required=False,
+        label=_("Copy the questions of"),
+        empty_label=_("— start empty —"),
+    )
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        source, target = data.get("copy_from"), data.get("questionnaire")
+        if source and target and source.questionnaire_id != target.pk:
+            self.add_error("copy_from", _("Choose a version of the same questionnaire."))
+        return data
+
+
+class VersionForm(forms.ModelForm):
+    class Meta:
+        model = QuestionnaireVersion
+        fields = ["intro_pl", "intro_en", "opens_on", "closes_on"]
+        widgets = {
+            "intro_pl": forms.Textarea(attrs={"rows": 3}),
+            "intro_en": forms.Textarea(attrs={"rows": 3}),
+            "opens_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "closes_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.is_editable:
+            for name in ("intro_pl", "intro_en"):
+                self.fields[name].disabled = True
+
+
+class ActivateForm(forms.Form):
+    opens_on = forms.DateField(
+        label=_("Open from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: from today."),
+    )
+    closes_on = forms.DateField(
+        label=_("Open until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: until the next version replaces it."),
+    )
+
+
+def parse_choices(text: str) -> list[tuple[str, str, str, bool]]:
+    """One option per line: `value | Polish label | English label`; value `na` = not applicable."""
+    choices = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            raise forms.ValidationError(
+                _("Line %(n)s: write “value | Polish label | English label”.") % {"n": number}
+            )
+        value = parts[0]
+        if not slug_re.fullmatch(value):
+            raise forms.ValidationError(
+                _("Line %(n)s: the value may use only letters, digits, - and _.") % {"n": number}
+            )
+        choices.append((value, parts[1], parts[2] if len(parts) > 2 else "", value == "na"))
+    return choices
+
+
+def format_choices(question: Question) -> str:
+    return "\n".join(
+        " | ".join(filter(None, [c.value, c.label_pl, c.label_en])) for c in question.choices.all()
+    )
+
+
+class QuestionForm(forms.ModelForm):
+    choices_text = forms.CharField(
+        label=_("Answer options"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 7, "spellcheck": "false"}),
+        help_text=_(
+            "For single, multiple, yes/no and rating questions: one option per line, "
+            "“value | Polish label | English label”. The value na marks “not applicable” "
+            "(kept out of the results' denominators). Empty for yes/no or rating: the "
+            "standard options."
+        ),
+    )
+    show_if_values_text = forms.CharField(
+        label=_("…was answered"),
+        required=False,
+        help_text=_("Values of that question's options, separated by spaces."),
+    )
+
+    class Meta:
+        model = Question
+        fields = [
+            "key",
+            "page",
+            "kind",
+            "text_pl",
+            "text_en",
+            "help_pl",
+            "help_en",
+            "required",
+            "max_length",
+            "show_if_key",
+        ]
+
+    def __init__(self, *args, version: QuestionnaireVersion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.version = version
+        others = version.questions.exclude(pk=self.instance.pk).filter(
+            kind__in=["single", "multiple", "yes_no", "likert"]
+        )
+        self.fields["show_if_key"] = forms.ChoiceField(
+            label=_("Show only if question"),
+            required=False,
+            choices=[("", _("— always shown —"))] + [(q.key, f"{q.key}: {q.text}") for q in others],
+        )
+        if self.instance.pk:
+            self.initial["choices_text"] = format_choices(self.instance)
+            self.initial["show_if_values_text"] = " ".join(self.instance.show_if_values)
+
+    def clean_choices_text(self):
+        return parse_choices(self.cleaned_data["choices_text"])
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        from surveys.services import KINDS_WITH_CHOICES, default_choices
+
+        if data.get("kind") in KINDS_WITH_CHOICES and not data.get("choices_text"):
+            data["choices_text"] = default_choices(data["kind"])
+        data["show_if_values"] = data.get("show_if_values_text", "").split()
+        return data
+
+    def _post_clean(self):
+        pass  # the service validates and saves; it owns the rules between questions
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        fields = {name: data[name] for name in self.Meta.fields}
+        fields["show_if_values"] = data["show_if_values"]
+        return fields
+
+
+class BatchForm(forms.ModelForm):
+    class Meta:
+        model = PaperBatch
+        fields = ["version", "desk", "collected_on", "declared_count", "double_entry", "note"]
+        widgets = {
+            "collected_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, versions, desks, **kwargs):
+        super().__init__(*args, **kwargs)
+        version_field = self.fields["version"]
+        assert isinstance(version_field, forms.ModelChoiceField)
+        version_field.queryset = QuestionnaireVersion.objects.filter(
+            pk__in=[v.pk for v in versions]
+        ).select_related("questionnaire")
+        desk_field = self.fields["desk"]
+        assert isinstance(desk_field, forms.ModelChoiceField)
+        desk_field.queryset = desks
+        if len(versions) == 1:
+            self.initial.setdefault("version", versions[0].pk)
+
+    def _post_clean(self):
+        pass  # batch_open validates
+
+
+class BatchCloseForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when the number entered differs from the number declared."),
+    )
+
+
+class CardChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.code} {obj.title}"
+
+
+class ObservationForm(forms.ModelForm):
+    class Meta:
+        model = StaffObservation
+        fields = ["card", "kind", "summary", "frequency", "period", "example"]
+        field_classes = {"card": CardChoiceField}
+        widgets = {"example": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, cards, **kwargs):
+        super().__init__(*args, **kwargs)
+        card_field = self.fields["card"]
+        assert isinstance(card_field, forms.ModelChoiceField)
+        card_field.queryset = cards
+        self.fields["frequency"].widget.attrs["min"] = 1
+
+    def clean_frequency(self):
+        value = self.cleaned_data["frequency"]
+        if value is not None and value < 1:
+            raise forms.ValidationError(_("Give an estimate of at least 1."))
+        return value
+
+    def _post_clean(self):
+        pass  # observation_record validates and saves
+
+
+class RoundForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    due_on = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    message = forms.CharField(
+        label=_("Message to staff"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

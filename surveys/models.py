@@ -7,6 +7,7 @@ through and the *date* only — never an IP address, user agent, referrer or tim
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -109,6 +110,14 @@ class QuestionnaireVersion(models.Model):
         return self.questions.aggregate(m=models.Max("page"))["m"] or 1
 
 
+def _require_draft(version: QuestionnaireVersion) -> None:
+    """Questions of a piloted, active or closed version are evidence: they never change."""
+    if not version.is_editable:
+        raise ValidationError(
+            _("Only a draft version can be changed; make a new draft by copying this one.")
+        )
+
+
 class Question(models.Model):
     class Kind(models.TextChoices):
         SERVICE = "service", _("service card (picked from the catalogue)")
@@ -156,6 +165,14 @@ class Question(models.Model):
     def __str__(self):
         return f"{self.key}: {self.text}"
 
+    def save(self, *args, **kwargs):
+        _require_draft(self.version)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _require_draft(self.version)
+        return super().delete(*args, **kwargs)
+
     @property
     def text(self) -> str:
         return localised(self, "text")
@@ -194,6 +211,14 @@ class Choice(models.Model):
     def __str__(self):
         return self.label
 
+    def save(self, *args, **kwargs):
+        _require_draft(self.question.version)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _require_draft(self.question.version)
+        return super().delete(*args, **kwargs)
+
     @property
     def label(self) -> str:
         return localised(self, "label")
@@ -210,6 +235,8 @@ class Desk(models.Model):
         related_name="desks",
         verbose_name=_("organisational unit"),
     )
+    # The secret part of the desk tablet's address; a new key retires a lost tablet's link.
+    kiosk_key = models.UUIDField(_("kiosk key"), default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("desk")
@@ -273,10 +300,26 @@ class Response(models.Model):
         verbose_name=_("entered by"),
     )
 
+    # Paper forms: the batch they were typed in from and the number written on the sheet.
+    batch = models.ForeignKey(
+        "PaperBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responses",
+        verbose_name=_("paper batch"),
+    )
+    sheet_number = models.PositiveIntegerField(_("sheet number"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("response")
         verbose_name_plural = _("responses")
         indexes = [models.Index(fields=["version", "is_pilot", "submitted_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "sheet_number"], name="one_response_per_paper_sheet"
+            ),
+        ]
 
     def __str__(self):
         return f"#{self.pk} ({self.get_channel_display()}, {self.submitted_on})"
@@ -335,3 +378,200 @@ class Suggestion(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class PaperBatch(models.Model):
+    """A pile of paper forms from one desk or box, typed in by one operator (§5)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("being entered")
+        CLOSED = "closed", _("closed")
+
+    version = models.ForeignKey(
+        QuestionnaireVersion,
+        on_delete=models.PROTECT,
+        related_name="batches",
+        verbose_name=_("questionnaire version"),
+    )
+    desk = models.ForeignKey(
+        Desk, on_delete=models.PROTECT, related_name="batches", verbose_name=_("desk or box")
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("operator"),
+    )
+    collected_on = models.DateField(
+        _("forms collected on"),
+        help_text=_("The date the box was emptied; every response of the batch gets it."),
+    )
+    declared_count = models.PositiveIntegerField(_("number of forms in the pile"))
+    double_entry = models.BooleanField(
+        _("verify by second entry"),
+        default=False,
+        help_text=_("Every sheet is typed in twice; differences are flagged for checking."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("paper batch")
+        verbose_name_plural = _("paper batches")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return _("Batch %(pk)s (%(desk)s, %(date)s)") % {
+            "pk": self.pk,
+            "desk": self.desk.code,
+            "date": self.collected_on,
+        }
+
+
+class PaperSecondEntry(models.Model):
+    """The second, blind typing of a sheet; compared with the stored first entry."""
+
+    batch = models.ForeignKey(PaperBatch, on_delete=models.CASCADE, related_name="second_entries")
+    sheet_number = models.PositiveIntegerField(_("sheet number"))
+    # Question key -> list of answer values as strings (choice values, numbers, text).
+    answers = models.JSONField(_("answers"))
+    differences = models.JSONField(_("differences"), default=list)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolution = models.CharField(_("resolution"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("second entry")
+        verbose_name_plural = _("second entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "sheet_number"], name="one_second_entry_per_sheet"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.batch_id}/{self.sheet_number}"
+
+    @property
+    def needs_resolution(self) -> bool:
+        return bool(self.differences) and not self.resolution
+
+
+class ObservationRound(models.Model):
+    """The coordinator asks every staff member to record what clients ask and get wrong (§7)."""
+
+    title = models.CharField(_("title"), max_length=200)
+    opened_on = models.DateField(_("opened on"))
+    due_on = models.DateField(_("due date"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    message = models.TextField(_("message to staff"), blank=True)
+
+    class Meta:
+        verbose_name = _("observation round")
+        verbose_name_plural = _("observation rounds")
+        ordering = ["-opened_on", "-pk"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+
+class RoundParticipant(models.Model):
+    """One staff member asked in a round; done when they recorded or said 'nothing to add'."""
+
+    round = models.ForeignKey(
+        ObservationRound, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    notified_on = models.DateField(null=True, blank=True)
+    nothing_to_add = models.BooleanField(_("nothing to add"), default=False)
+    reminded_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "user"], name="one_participant_per_round"),
+        ]
+
+    def __str__(self):
+        return f"{self.round_id}:{self.user_id}"
+
+
+class StaffObservation(models.Model):
+    """What clients ask most, or get wrong in documents, for one service card (§7)."""
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", _("frequent client question")
+        DOCUMENT_ERROR = "document_error", _("error in documents")
+
+    class Period(models.TextChoices):
+        WEEK = "week", _("per week")
+        MONTH = "month", _("per month")
+        YEAR = "year", _("per year")
+
+    PER_MONTH = {Period.WEEK: 52 / 12, Period.MONTH: 1, Period.YEAR: 1 / 12}
+
+    card = models.ForeignKey(
+        ServiceCard,
+        on_delete=models.PROTECT,
+        related_name="observations",
+        verbose_name=_("service card"),
+    )
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    summary = models.CharField(
+        _("what"), max_length=300, help_text=_("The question, or the error, in a few words.")
+    )
+    frequency = models.PositiveIntegerField(_("how often (estimate)"))
+    period = models.CharField(_("per"), max_length=10, choices=Period.choices, default=Period.MONTH)
+    example = models.TextField(
+        _("example"),
+        max_length=1000,
+        blank=True,
+        help_text=_("A typical case, without names or other personal data."),
+    )
+    round = models.ForeignKey(
+        ObservationRound,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="observations",
+        verbose_name=_("round"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_on = models.DateField(_("recorded on"))
+
+    class Meta:
+        verbose_name = _("staff observation")
+        verbose_name_plural = _("staff observations")
+        ordering = ["-recorded_on", "-pk"]
+        indexes = [models.Index(fields=["card", "kind"])]
+
+    def __str__(self):
+        return f"{self.card.code}: {self.summary}"
+
+    @property
+    def per_month(self) -> float:
+        return round(self.frequency * self.PER_MONTH[self.Period(self.period)], 1)

@@ -1,6 +1,30 @@
-from django.utils import timezone
+"""Reads for surveys. Who may see or enter what is decided here, in one place.
 
-from surveys.models import QuestionnaireVersion
+The access policy:
+- the coordinator manages questionnaires, desks, rounds and exports; sees everything;
+- the auditor reads everything and changes nothing;
+- a department head works with the desks, batches and observations of the units
+  they head or deputise for; staff with those of their own unit;
+- a client needs no account and sees only the public form.
+"""
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qms.models import ServiceCard, User
+from qms.roles import can_read_everything, is_coordinator
+from qms.selectors import managed_unit_ids
+from surveys.models import (
+    Desk,
+    ObservationRound,
+    PaperBatch,
+    Question,
+    QuestionnaireVersion,
+    Response,
+    RoundParticipant,
+    StaffObservation,
+)
 
 
 def open_version(slug: str) -> QuestionnaireVersion | None:
@@ -21,3 +45,174 @@ def pilot_version(token) -> QuestionnaireVersion | None:
         .filter(pilot_token=token, status=QuestionnaireVersion.Status.PILOT)
         .first()
     )
+
+
+def entry_versions() -> list[QuestionnaireVersion]:
+    """Versions staff may type paper or interviewer responses into: active and open today."""
+    today = timezone.localdate()
+    return [
+        version
+        for version in QuestionnaireVersion.objects.select_related("questionnaire").filter(
+            status=QuestionnaireVersion.Status.ACTIVE
+        )
+        if version.is_open_on(today)
+    ]
+
+
+# --- who may do what ---------------------------------------------------------------
+
+
+def can_manage_surveys(user: User) -> bool:
+    """Questionnaires, desks, QR sheets, kiosk links, observation rounds."""
+    return is_coordinator(user)
+
+
+def can_read_survey_data(user: User) -> bool:
+    """Every response, suggestion and export (coordinator and auditor)."""
+    return can_read_everything(user)
+
+
+def work_unit_ids(user: User) -> set[int]:
+    """The units a user works for: their own and those they head or deputise for."""
+    ids = managed_unit_ids(user)
+    if user.is_authenticated and user.unit_id:
+        ids.add(user.unit_id)
+    return ids
+
+
+def can_enter_responses(user: User) -> bool:
+    return is_coordinator(user) or bool(work_unit_ids(user))
+
+
+# --- querysets filtered by who asks ------------------------------------------------
+
+
+def desk_list(user: User) -> QuerySet[Desk]:
+    desks = Desk.objects.select_related("unit").order_by("code")
+    if can_read_everything(user):
+        return desks
+    return desks.filter(unit_id__in=work_unit_ids(user))
+
+
+def entry_desks(user: User) -> QuerySet[Desk]:
+    """Desks the user may enter paper or interviewer responses for."""
+    desks = Desk.objects.select_related("unit").order_by("code")
+    if is_coordinator(user):
+        return desks
+    return desks.filter(unit_id__in=work_unit_ids(user))
+
+
+def batch_list(user: User) -> QuerySet[PaperBatch]:
+    batches = PaperBatch.objects.select_related("desk", "desk__unit", "operator", "version")
+    batches = batches.annotate(
+        entered=Count("responses", distinct=True),
+        checked=Count("second_entries", distinct=True),
+    )
+    if can_read_everything(user):
+        return batches
+    return batches.filter(desk__unit_id__in=work_unit_ids(user))
+
+
+def observation_cards(user: User) -> QuerySet[ServiceCard]:
+    """Cards the user may record observations for."""
+    cards = ServiceCard.objects.filter(is_active=True).select_related("unit").order_by("code")
+    if is_coordinator(user):
+        return cards
+    return cards.filter(unit_id__in=work_unit_ids(user))
+
+
+def observation_list(user: User) -> QuerySet[StaffObservation]:
+    observations = StaffObservation.objects.select_related(
+        "card", "card__unit", "recorded_by", "round"
+    )
+    if can_read_everything(user):
+        return observations
+    return observations.filter(card__unit_id__in=work_unit_ids(user))
+
+
+def response_list(user: User) -> QuerySet[Response]:
+    """Live (non-pilot) responses a user may read: all, or their units' services."""
+    responses = (
+        Response.objects.filter(is_pilot=False)
+        .select_related(
+            "version",
+            "version__questionnaire",
+            "service_card",
+            "service_card__unit",
+            "service_revision",
+            "desk",
+        )
+        .prefetch_related("answers", "answers__question", "answers__choice")
+        .order_by("-submitted_on", "-pk")
+    )
+    if can_read_survey_data(user):
+        return responses
+    units = managed_unit_ids(user)
+    if not units:
+        return responses.none()
+    return responses.filter(Q(service_card__unit_id__in=units) | Q(desk__unit_id__in=units))
+
+
+def open_round_tasks(user: User) -> QuerySet[RoundParticipant]:
+    """Open observation rounds that still wait for this user's contribution."""
+    return RoundParticipant.objects.filter(
+        user=user, completed_on__isnull=True, round__closed_on__isnull=True
+    ).select_related("round")
+
+
+def round_list() -> QuerySet[ObservationRound]:
+    return ObservationRound.objects.annotate(
+        asked=Count("participants", distinct=True),
+        done=Count(
+            "participants", filter=Q(participants__completed_on__isnull=False), distinct=True
+        ),
+        recorded=Count("observations", distinct=True),
+    )
+
+
+# --- comparing versions ------------------------------------------------------------
+
+
+def _question_signature(question: Question) -> dict:
+    return {
+        "kind": question.kind,
+        "text_pl": question.text_pl,
+        "text_en": question.text_en,
+        "required": question.required,
+        "page": question.page,
+        "condition": (question.show_if_key, sorted(question.show_if_values)),
+        "choices": [
+            (c.value, c.label_pl, c.label_en, c.is_not_applicable) for c in question.choices.all()
+        ],
+    }
+
+
+CHANGE_LABELS = {
+    "kind": _("type"),
+    "text_pl": _("wording (Polish)"),
+    "text_en": _("wording (English)"),
+    "required": _("required"),
+    "page": _("page"),
+    "condition": _("condition"),
+    "choices": _("answer options"),
+}
+
+
+def version_compare(old: QuestionnaireVersion, new: QuestionnaireVersion) -> dict[str, list]:
+    """Questions added, removed, changed (with what changed) and unchanged, by stable key."""
+    before = {q.key: q for q in old.questions.prefetch_related("choices")}
+    after = {q.key: q for q in new.questions.prefetch_related("choices")}
+    changed: list[tuple[Question, Question, list]] = []
+    unchanged: list[tuple[Question, Question, list]] = []
+    for key, question in after.items():
+        if key not in before:
+            continue
+        a, b = _question_signature(before[key]), _question_signature(question)
+        what = [CHANGE_LABELS[field] for field in a if a[field] != b[field]]
+        (changed if what else unchanged).append((before[key], question, what))
+    return {
+        "added": [q for key, q in after.items() if key not in before],
+        "removed": [q for key, q in before.items() if key not in after],
+        "changed": changed,
+        "unchanged": unchanged,
+    }

@@ -1,24 +1,33 @@
 """Writes for surveys: one function per transition (CONVENTIONS.md §2)."""
 
 import datetime
+import uuid
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qms.models import ServiceCard, User
+from qms.notifications import notify
+from qms.roles import Role, is_coordinator
 from surveys import default_questionnaire as default
 from surveys.models import (
     Answer,
+    Channel,
     Choice,
     Desk,
+    ObservationRound,
+    PaperBatch,
+    PaperSecondEntry,
     Question,
     Questionnaire,
     QuestionnaireVersion,
     Response,
+    RoundParticipant,
+    StaffObservation,
     Suggestion,
     UsedSubmissionToken,
 )
@@ -132,17 +141,20 @@ def response_submit(
     desk: Desk | None = None,
     entered_by: User | None = None,
     today: datetime.date | None = None,
+    batch: PaperBatch | None = None,
+    sheet_number: int | None = None,
 ) -> Response:
     """Store one complete response, once.
 
-    `answers` maps question keys to cleaned values (a Choice, a list of Choices, an
-    int or a str) — see `surveys.forms.ResponseForm`. Raises DuplicateSubmission
-    when the form's one-time nonce was used before; nothing is stored then.
+    `answers` maps question keys to cleaned values (a Choice, a list of Choices, a
+    ServiceCard, an int or a str) — see `surveys.forms.ResponseForm`. Raises
+    DuplicateSubmission when the form's one-time nonce was used before; nothing is
+    stored then.
     """
     today = today or timezone.localdate()
     try:
         with transaction.atomic():
-            UsedSubmissionToken.objects.create(nonce=nonce, used_on=today)
+            UsedSubmissionToken.objects.create(nonce=nonce, used_on=timezone.localdate())
     except IntegrityError:
         raise DuplicateSubmission from None
     response = Response.objects.create(
@@ -150,12 +162,24 @@ def response_submit(
         channel=channel,
         submitted_on=today,
         is_pilot=version.status == Status.PILOT,
-        service_card=service_card,
-        service_revision=service_card.revision_on(today) if service_card else None,
         desk=desk,
         entered_by=entered_by,
+        batch=batch,
+        sheet_number=sheet_number,
     )
-    questions = {q.key: q for q in version.questions.all()}
+    _store_answers(response, answers, service_card)
+    return response
+
+
+def _store_answers(
+    response: Response, answers: dict[str, Any], service_card: ServiceCard | None
+) -> None:
+    response.service_card = service_card
+    response.service_revision = (
+        service_card.revision_on(response.submitted_on) if service_card else None
+    )
+    response.save(update_fields=["service_card", "service_revision"])
+    questions = {q.key: q for q in response.version.questions.all()}
     rows = []
     for key, value in answers.items():
         question = questions[key]
@@ -172,7 +196,11 @@ def response_submit(
             else:
                 rows.append(Answer(response=response, question=question, text=str(item)))
     Answer.objects.bulk_create(rows)
-    return response
+
+
+def service_card_of(answers: dict[str, Any]) -> ServiceCard | None:
+    """The service card picked in a response's answers, whatever its question's key."""
+    return next((v for v in answers.values() if isinstance(v, ServiceCard)), None)
 
 
 def suggestion_submit(
@@ -239,3 +267,555 @@ def submission_tokens_purge(*, today: datetime.date | None = None) -> int:
     cutoff = (today or timezone.localdate()) - datetime.timedelta(days=2)
     deleted, _rows = UsedSubmissionToken.objects.filter(used_on__lt=cutoff).delete()
     return deleted
+
+
+# --- editing drafts ----------------------------------------------------------------
+
+ChoiceSpec = tuple[str, str, str, bool]  # value, label (Polish), label (English), not applicable
+
+KINDS_WITH_CHOICES = {
+    Question.Kind.SINGLE,
+    Question.Kind.MULTIPLE,
+    Question.Kind.YES_NO,
+    Question.Kind.LIKERT,
+}
+
+
+def default_choices(kind: str) -> list[ChoiceSpec]:
+    """Answer options a new yes/no or rating question starts with."""
+    if kind == Question.Kind.YES_NO:
+        return [("yes", "Tak", "Yes", False), ("no", "Nie", "No", False)]
+    if kind == Question.Kind.LIKERT:
+        return [
+            ("1", "1 – bardzo źle", "1 – very poor", False),
+            ("2", "2", "2", False),
+            ("3", "3", "3", False),
+            ("4", "4", "4", False),
+            ("5", "5 – bardzo dobrze", "5 – very good", False),
+            ("na", "nie dotyczy", "not applicable", True),
+        ]
+    return []
+
+
+@transaction.atomic
+def version_update(
+    *,
+    version: QuestionnaireVersion,
+    intro_pl: str,
+    intro_en: str,
+    opens_on: datetime.date | None,
+    closes_on: datetime.date | None,
+) -> QuestionnaireVersion:
+    """Introduction (drafts only) and the open period (any version not yet closed)."""
+    _require_status(version, Status.DRAFT, Status.PILOT, Status.ACTIVE)
+    if opens_on and closes_on and closes_on < opens_on:
+        raise ValidationError(
+            {"closes_on": _("The closing date must not be before the opening date.")}
+        )
+    fields = ["opens_on", "closes_on"]
+    if version.is_editable:
+        version.intro_pl, version.intro_en = intro_pl, intro_en
+        fields += ["intro_pl", "intro_en"]
+    elif (intro_pl, intro_en) != (version.intro_pl, version.intro_en):
+        raise ValidationError(
+            _("Only a draft version can be changed; make a new draft by copying this one.")
+        )
+    version.opens_on, version.closes_on = opens_on, closes_on
+    version.save(update_fields=fields)
+    return version
+
+
+def _check_question(
+    version: QuestionnaireVersion,
+    question: Question,
+    choices: list[ChoiceSpec],
+    old_key: str | None,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    others = {
+        q.key: q for q in version.questions.prefetch_related("choices") if q.pk != question.pk
+    }
+    if question.key in others:
+        errors.setdefault("key", []).append(
+            _("Another question of this version already has the key “%(key)s”.")
+            % {"key": question.key}
+        )
+    if old_key and old_key != question.key:
+        dependants = [q.key for q in others.values() if q.show_if_key == old_key]
+        if dependants:
+            errors.setdefault("key", []).append(
+                _("Questions %(keys)s depend on this key; change their conditions first.")
+                % {"keys": ", ".join(dependants)}
+            )
+    if question.kind == Question.Kind.SERVICE and any(
+        q.kind == Question.Kind.SERVICE for q in others.values()
+    ):
+        errors.setdefault("kind", []).append(
+            _("A version can have only one question about the service card.")
+        )
+    if question.kind in KINDS_WITH_CHOICES:
+        values = [c[0] for c in choices]
+        if len(values) < 2:
+            errors.setdefault("choices", []).append(
+                _("A choice question needs at least two answer options.")
+            )
+        if len(set(values)) != len(values):
+            errors.setdefault("choices", []).append(_("Each answer option needs its own value."))
+        for q in others.values():
+            if q.show_if_key == (old_key or question.key):
+                missing = set(q.show_if_values) - set(values)
+                if missing:
+                    errors.setdefault("choices", []).append(
+                        _("Question “%(key)s” shows only after the answer(s) %(values)s.")
+                        % {"key": q.key, "values": ", ".join(sorted(missing))}
+                    )
+    if question.show_if_key:
+        parent = others.get(question.show_if_key)
+        if parent is None or parent.kind not in KINDS_WITH_CHOICES:
+            errors.setdefault("show_if_key", []).append(
+                _("A condition must name another choice question of this version.")
+            )
+        elif (parent.page, parent.position) > (question.page, question.position or 10**6):
+            errors.setdefault("show_if_key", []).append(
+                _("A condition can only depend on a question asked before this one.")
+            )
+        else:
+            allowed = {c.value for c in parent.choices.all()}
+            if not question.show_if_values or not set(question.show_if_values) <= allowed:
+                errors.setdefault("show_if_values", []).append(
+                    _("Choose the answers of “%(key)s” that show this question: %(values)s.")
+                    % {"key": parent.key, "values": ", ".join(sorted(allowed))}
+                )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def question_save(
+    *,
+    version: QuestionnaireVersion,
+    question: Question | None,
+    choices: list[ChoiceSpec],
+    **fields: Any,
+) -> Question:
+    """Add a question to a draft, or change one; its answer options are replaced."""
+    _require_status(version, Status.DRAFT)
+    old_key = question.key if question and question.pk else None
+    if question is None:
+        question = Question(version=version)
+    for name, value in fields.items():
+        setattr(question, name, value)
+    if not question.show_if_key:
+        question.show_if_values = []
+    if question.kind not in KINDS_WITH_CHOICES:
+        choices = []
+    _check_question(version, question, choices, old_key)
+    if question.position is None:
+        last = version.questions.aggregate(n=Max("position"))["n"] or 0
+        question.position = last + 1
+    question.save()
+    question.choices.all().delete()
+    Choice.objects.bulk_create(
+        Choice(
+            question=question,
+            value=value,
+            label_pl=label_pl,
+            label_en=label_en,
+            position=i,
+            is_not_applicable=na,
+        )
+        for i, (value, label_pl, label_en, na) in enumerate(choices, start=1)
+    )
+    return question
+
+
+@transaction.atomic
+def question_delete(*, question: Question) -> None:
+    _require_status(question.version, Status.DRAFT)
+    dependants = question.version.questions.filter(show_if_key=question.key)
+    if dependants.exists():
+        raise ValidationError(
+            _("Questions %(keys)s depend on this one; change their conditions first.")
+            % {"keys": ", ".join(dependants.values_list("key", flat=True))}
+        )
+    question.choices.all().delete()
+    question.delete()
+
+
+@transaction.atomic
+def question_move(*, question: Question, up: bool) -> None:
+    """Swap a draft question with its neighbour (a question never moves above its condition)."""
+    _require_status(question.version, Status.DRAFT)
+    siblings = question.version.questions.order_by("position")
+    neighbour = (
+        siblings.filter(position__lt=question.position).last()
+        if up
+        else siblings.filter(position__gt=question.position).first()
+    )
+    if neighbour is None:
+        return
+    first, second = (neighbour, question) if up else (question, neighbour)
+    if second.show_if_key == first.key:
+        raise ValidationError(
+            _("“%(key)s” depends on the question above it and cannot move above it.")
+            % {"key": second.key}
+        )
+    question.position, neighbour.position = neighbour.position, question.position
+    question.save(update_fields=["position"])
+    neighbour.save(update_fields=["position"])
+
+
+# --- paper forms (§5) --------------------------------------------------------------
+
+
+def _require_open_batch(batch: PaperBatch) -> None:
+    if batch.status != PaperBatch.Status.OPEN:
+        raise ValidationError(_("This batch is closed; nothing can be added to it."))
+
+
+@transaction.atomic
+def batch_open(
+    *,
+    operator: User,
+    version: QuestionnaireVersion,
+    desk: Desk,
+    collected_on: datetime.date,
+    declared_count: int,
+    double_entry: bool = False,
+    note: str = "",
+) -> PaperBatch:
+    if collected_on > timezone.localdate():
+        raise ValidationError({"collected_on": _("The collection date cannot be in the future.")})
+    if declared_count < 1:
+        raise ValidationError({"declared_count": _("A batch has at least one form.")})
+    return PaperBatch.objects.create(
+        operator=operator,
+        version=version,
+        desk=desk,
+        collected_on=collected_on,
+        declared_count=declared_count,
+        double_entry=double_entry,
+        note=note,
+    )
+
+
+def next_sheet_number(batch: PaperBatch) -> int:
+    last = batch.responses.aggregate(n=Max("sheet_number"))["n"] or 0
+    return last + 1
+
+
+@transaction.atomic
+def paper_sheet_enter(
+    *, batch: PaperBatch, sheet_number: int, answers: dict[str, Any], nonce: str, user: User
+) -> Response:
+    """First entry of one paper form; the sheet number is written on the paper."""
+    PaperBatch.objects.select_for_update().filter(pk=batch.pk).first()
+    _require_open_batch(batch)
+    if batch.responses.filter(sheet_number=sheet_number).exists():
+        raise ValidationError(
+            {
+                "sheet_number": _("Sheet %(n)s of this batch is entered already.")
+                % {"n": sheet_number}
+            }
+        )
+    return response_submit(
+        version=batch.version,
+        channel=Channel.PAPER,
+        answers=answers,
+        nonce=nonce,
+        service_card=service_card_of(answers),
+        desk=batch.desk,
+        entered_by=user,
+        today=batch.collected_on,
+        batch=batch,
+        sheet_number=sheet_number,
+    )
+
+
+def answer_values(answers: dict[str, Any]) -> dict[str, list[str]]:
+    """Cleaned answers as plain strings per question key, for comparing two entries."""
+    values: dict[str, list[str]] = {}
+    for key, value in answers.items():
+        items = value if isinstance(value, list) else [value]
+        strings = []
+        for item in items:
+            if isinstance(item, Choice):
+                strings.append(item.value)
+            elif isinstance(item, ServiceCard):
+                strings.append(item.code)
+            elif item not in (None, ""):
+                strings.append(str(item).strip())
+        if strings:
+            values[key] = sorted(strings)
+    return values
+
+
+def stored_values(response: Response) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for answer in response.answers.select_related("question", "choice"):
+        if answer.choice is not None:
+            item = answer.choice.value
+        elif answer.number is not None:
+            item = str(answer.number)
+        else:
+            item = answer.text.strip()
+        values.setdefault(answer.question.key, []).append(item)
+    service = response.version.questions.filter(kind=Question.Kind.SERVICE).first()
+    if service and response.service_card is not None:
+        values[service.key] = [response.service_card.code]
+    return {key: sorted(items) for key, items in values.items()}
+
+
+@transaction.atomic
+def paper_sheet_verify(
+    *, batch: PaperBatch, sheet_number: int, answers: dict[str, Any], user: User
+) -> PaperSecondEntry:
+    """Second, blind entry of a sheet; every difference from the first is flagged."""
+    PaperBatch.objects.select_for_update().filter(pk=batch.pk).first()
+    _require_open_batch(batch)
+    response = batch.responses.filter(sheet_number=sheet_number).first()
+    if response is None:
+        raise ValidationError(
+            {"sheet_number": _("Sheet %(n)s has no first entry yet.") % {"n": sheet_number}}
+        )
+    if batch.second_entries.filter(sheet_number=sheet_number).exists():
+        raise ValidationError(
+            {"sheet_number": _("Sheet %(n)s is verified already.") % {"n": sheet_number}}
+        )
+    second = answer_values(answers)
+    first = stored_values(response)
+    differences = [
+        {"key": key, "first": first.get(key, []), "second": second.get(key, [])}
+        for key in sorted(set(first) | set(second))
+        if first.get(key, []) != second.get(key, [])
+    ]
+    return PaperSecondEntry.objects.create(
+        batch=batch,
+        sheet_number=sheet_number,
+        answers=second,
+        differences=differences,
+        entered_by=user,
+    )
+
+
+def _answers_from_values(
+    version: QuestionnaireVersion, values: dict[str, list[str]]
+) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for question in version.questions.prefetch_related("choices"):
+        items = values.get(question.key, [])
+        if not items:
+            continue
+        by_value = {c.value: c for c in question.choices.all()}
+        if question.kind == Question.Kind.SERVICE:
+            answers[question.key] = ServiceCard.objects.get(code=items[0])
+        elif question.kind == Question.Kind.MULTIPLE:
+            answers[question.key] = [by_value[v] for v in items]
+        elif question.kind in KINDS_WITH_CHOICES:
+            answers[question.key] = by_value[items[0]]
+        elif question.kind == Question.Kind.SCALE:
+            answers[question.key] = int(items[0])
+        else:
+            answers[question.key] = items[0]
+    return answers
+
+
+@transaction.atomic
+def paper_sheet_resolve(*, entry: PaperSecondEntry, use_second: bool, user: User) -> None:
+    """After checking the paper: keep the first entry, or replace it with the second."""
+    batch = entry.batch
+    _require_open_batch(batch)
+    if not entry.needs_resolution:
+        raise ValidationError(_("This sheet has nothing to resolve."))
+    if use_second:
+        response = batch.responses.get(sheet_number=entry.sheet_number)
+        answers = _answers_from_values(batch.version, entry.answers)
+        response.answers.all().delete()
+        _store_answers(response, answers, service_card_of(answers))
+    entry.resolution = "second" if use_second else "first"
+    entry.resolved_by = user
+    entry.save(update_fields=["resolution", "resolved_by"])
+
+
+@transaction.atomic
+def batch_close(*, batch: PaperBatch, user: User, note: str = "") -> PaperBatch:
+    """Close a batch; a count that differs from the declared one needs an explanation."""
+    batch = PaperBatch.objects.select_for_update().get(pk=batch.pk)
+    _require_open_batch(batch)
+    entered = batch.responses.count()
+    if batch.double_entry:
+        checked = batch.second_entries.count()
+        if checked < entered:
+            raise ValidationError(
+                _("%(n)s sheet(s) still wait for their second entry.") % {"n": entered - checked}
+            )
+        if any(e.needs_resolution for e in batch.second_entries.all()):
+            raise ValidationError(_("Resolve every flagged difference before closing."))
+    if entered != batch.declared_count and not note.strip():
+        raise ValidationError(
+            {
+                "note": _(
+                    "%(entered)s form(s) entered but %(declared)s declared: "
+                    "explain the difference in the note."
+                )
+                % {"entered": entered, "declared": batch.declared_count}
+            }
+        )
+    batch.status = PaperBatch.Status.CLOSED
+    if note.strip():
+        batch.note = "\n".join(filter(None, [batch.note, note.strip()]))
+    batch.save(update_fields=["status", "note"])
+    return batch
+
+
+# --- staff observations (§7) -------------------------------------------------------
+
+
+@transaction.atomic
+def observation_record(
+    *,
+    user: User,
+    card: ServiceCard,
+    kind: str,
+    summary: str,
+    frequency: int,
+    period: str,
+    example: str = "",
+    today: datetime.date | None = None,
+) -> StaffObservation:
+    """Record one observation; it counts toward the open round the user was asked in."""
+    from surveys.selectors import observation_cards
+
+    if not observation_cards(user).filter(pk=card.pk).exists():
+        raise PermissionDenied
+    today = today or timezone.localdate()
+    task = (
+        RoundParticipant.objects.select_for_update()
+        .filter(user=user, round__closed_on__isnull=True)
+        .select_related("round")
+        .order_by("round__due_on")
+        .first()
+    )
+    observation = StaffObservation.objects.create(
+        card=card,
+        kind=kind,
+        summary=summary.strip(),
+        frequency=frequency,
+        period=period,
+        example=example.strip(),
+        round=task.round if task else None,
+        recorded_by=user,
+        recorded_on=today,
+    )
+    if task and task.completed_on is None:
+        task.completed_on = today
+        task.save(update_fields=["completed_on"])
+    return observation
+
+
+@transaction.atomic
+def observation_delete(*, observation: StaffObservation, user: User) -> None:
+    """The author (or the coordinator) removes a mistaken entry."""
+    if observation.recorded_by_id != user.pk and not is_coordinator(user):
+        raise PermissionDenied
+    observation.delete()
+
+
+def _round_participants(round_: ObservationRound) -> list[RoundParticipant]:
+    people = User.objects.filter(
+        is_active=True,
+        unit__isnull=False,
+        groups__name__in=[Role.STAFF, Role.HEAD],
+    ).distinct()
+    return [
+        RoundParticipant(round=round_, user=u, unit=u.unit) for u in people.select_related("unit")
+    ]
+
+
+@transaction.atomic
+def round_open(
+    *,
+    user: User,
+    title: str,
+    due_on: datetime.date,
+    message: str = "",
+    today: datetime.date | None = None,
+) -> ObservationRound:
+    """Ask every staff member of every unit to record observations by the due date."""
+    if not is_coordinator(user):
+        raise PermissionDenied
+    today = today or timezone.localdate()
+    if due_on <= today:
+        raise ValidationError({"due_on": _("The due date must be after today.")})
+    round_ = ObservationRound.objects.create(
+        title=title.strip(), opened_on=today, due_on=due_on, opened_by=user, message=message
+    )
+    RoundParticipant.objects.bulk_create(_round_participants(round_))
+    from surveys import tasks
+
+    transaction.on_commit(lambda: tasks.notify_round_participants.delay(round_.pk))
+    return round_
+
+
+@transaction.atomic
+def round_nothing_to_add(*, round_: ObservationRound, user: User) -> RoundParticipant:
+    task = RoundParticipant.objects.select_for_update().get(round=round_, user=user)
+    if not round_.is_open:
+        raise ValidationError(_("This round is closed."))
+    if task.completed_on is None:
+        task.completed_on = timezone.localdate()
+        task.nothing_to_add = True
+        task.save(update_fields=["completed_on", "nothing_to_add"])
+    return task
+
+
+@transaction.atomic
+def round_close(*, round_: ObservationRound, user: User) -> ObservationRound:
+    if not is_coordinator(user):
+        raise PermissionDenied
+    if round_.is_open:
+        round_.closed_on = timezone.localdate()
+        round_.save(update_fields=["closed_on"])
+    return round_
+
+
+def round_notify(*, round_id: int, today: datetime.date | None = None) -> int:
+    """E-mail each participant once that the round is open (idempotent, concurrency-safe)."""
+    today = today or timezone.localdate()
+    sent = 0
+    for task in RoundParticipant.objects.filter(round_id=round_id, notified_on__isnull=True):
+        # Claim the row first: a second sweep (or worker) finds it claimed and skips it.
+        claimed = RoundParticipant.objects.filter(pk=task.pk, notified_on__isnull=True).update(
+            notified_on=today
+        )
+        if claimed:
+            sent += notify(task.user, "round_opened", {"round": task.round})
+    return sent
+
+
+REMIND_DAYS_BEFORE_DUE = 3
+
+
+def round_send_reminders(*, today: datetime.date | None = None) -> int:
+    """Remind, once, everyone who has not contributed when the due date is near or past."""
+    today = today or timezone.localdate()
+    due = RoundParticipant.objects.filter(
+        round__closed_on__isnull=True,
+        round__due_on__lte=today + datetime.timedelta(days=REMIND_DAYS_BEFORE_DUE),
+        completed_on__isnull=True,
+        reminded_on__isnull=True,
+    ).select_related("round", "user")
+    sent = 0
+    for task in due:
+        claimed = RoundParticipant.objects.filter(pk=task.pk, reminded_on__isnull=True).update(
+            reminded_on=today
+        )
+        if claimed:
+            sent += notify(task.user, "round_reminder", {"round": task.round})
+    return sent
+
+
+def desk_new_kiosk_key(*, desk: Desk) -> Desk:
+    desk.kiosk_key = uuid.uuid4()
+    desk.save(update_fields=["kiosk_key"])
+    return desk

@@ -6,5 +6,7 @@ app_name = "surveys"
 urlpatterns = [
     path("dziekujemy/", views.thanks, name="thanks"),
     path("pilot/<uuid:token>/", views.pilot_form, name="pilot"),
+    path("<slug:slug>/kiosk/<uuid:key>/", views.kiosk_form, name="kiosk"),
+    path("<slug:slug>/kiosk/<uuid:key>/dziekujemy/", views.kiosk_thanks, name="kiosk_thanks"),
     path("<slug:slug>/", views.survey_form, name="form"),
 ]

@@ -1,25 +1,51 @@
-"""The public survey form: anonymous, cookie-free, accessible (WCAG 2.1 AA)."""
+"""The survey form, anonymous and cookie-free (WCAG 2.1 AA), in every channel.
+
+One engine (`_run_form`) serves the public web/QR form, the pilot link, the desk
+tablet (kiosk), the coordinator's preview and interviewer-assisted entry; a
+`FormMode` says what differs: channel, desk, who enters, and what happens after.
+"""
 
 import hashlib
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from qms.models import Office
+from qms.models import Office, User
 from surveys import selectors
 from surveys.forms import ResponseForm, field_name, new_submission_token, read_submission_token
-from surveys.models import Channel, Desk, QuestionnaireVersion
-from surveys.services import DuplicateSubmission, response_submit, suggestion_submit
+from surveys.models import Channel, Desk, Question, QuestionnaireVersion, UsedSubmissionToken
+from surveys.services import (
+    DuplicateSubmission,
+    response_submit,
+    service_card_of,
+    suggestion_submit,
+)
 
 PUBLIC_CHANNELS = {Channel.WEB, Channel.QR}
+KIOSK_IDLE_SECONDS = 90  # no input for this long: the kiosk warns, then starts over
+KIOSK_WARNING_SECONDS = 30  # the warning counts down this long; one key or tap cancels it
+KIOSK_THANKS_SECONDS = 8  # the thank-you screen stays this long before a fresh form
+
+
+@dataclass
+class FormMode:
+    channel: str
+    thanks_url: str
+    desk: Desk | None = None
+    entered_by: User | None = None
+    preview: bool = False
+    kiosk: bool = False
+    rate_limited: bool = True
+    extra: dict = field(default_factory=dict)
 
 
 def _language(request: HttpRequest) -> str:
@@ -41,12 +67,24 @@ def _rate_limited(request: HttpRequest) -> bool:
     return count > settings.SURVEY_RATE_LIMIT_PER_HOUR
 
 
+def _with_language(url: str, lang: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}jezyk={lang}"
+
+
 @login_not_required
 @csrf_exempt  # no cookies on the public form; the signed one-time token guards submission
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey_form(request: HttpRequest, slug: str) -> HttpResponse:
-    return _form(request, selectors.open_version(slug), slug=slug)
+    params = request.POST if request.method == "POST" else request.GET
+    channel = params.get("kanal", Channel.WEB)
+    mode = FormMode(
+        channel=channel if channel in PUBLIC_CHANNELS else Channel.WEB,
+        # An unknown desk code in a QR link is ignored: the client still gets the form.
+        desk=Desk.objects.filter(code=params.get("stanowisko", "")).first(),
+        thanks_url=reverse("surveys:thanks"),
+    )
+    return _run_form(request, selectors.open_version(slug), mode, closed_page=True)
 
 
 @login_not_required
@@ -54,42 +92,95 @@ def survey_form(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def pilot_form(request: HttpRequest, token: str) -> HttpResponse:
-    return _form(request, selectors.pilot_version(token), slug=None)
+    mode = FormMode(channel=Channel.WEB, thanks_url=reverse("surveys:thanks"))
+    return _run_form(request, selectors.pilot_version(token), mode)
 
 
-def _form(request: HttpRequest, version: QuestionnaireVersion | None, *, slug: str | None):
+@login_not_required
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def kiosk_form(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+    """The desk tablet: one client after another; nobody sees the previous answers."""
+    desk = get_object_or_404(Desk, kiosk_key=key)
+    start = reverse("surveys:kiosk", args=[slug, key])
+    mode = FormMode(
+        channel=Channel.KIOSK,
+        desk=desk,
+        kiosk=True,
+        thanks_url=reverse("surveys:kiosk_thanks", args=[slug, key]),
+        extra={"kiosk_start": start},
+    )
+    version = selectors.open_version(slug)
+    if request.method == "POST" and version and _token_used(request, version):
+        # Back button + "resend": that form is stored already; start afresh, show nothing.
+        return redirect(_with_language(start, _language(request)))
+    return _run_form(request, version, mode, closed_page=True)
+
+
+def _token_used(request: HttpRequest, version: QuestionnaireVersion) -> bool:
+    nonce = read_submission_token(request.POST.get("token", ""), version)
+    return nonce is not None and UsedSubmissionToken.objects.filter(nonce=nonce).exists()
+
+
+@login_not_required
+@never_cache
+def kiosk_thanks(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+    get_object_or_404(Desk, kiosk_key=key)
+    lang = _language(request)
+    with translation.override(lang):
+        return render(
+            request,
+            "surveys/kiosk_thanks.html",
+            {
+                "lang": lang,
+                "office": Office.current(),
+                "start": _with_language(reverse("surveys:kiosk", args=[slug, key]), lang),
+                "seconds": KIOSK_THANKS_SECONDS,
+            },
+        )
+
+
+def _run_form(
+    request: HttpRequest,
+    version: QuestionnaireVersion | None,
+    mode: FormMode,
+    *,
+    closed_page: bool = False,
+) -> HttpResponse:
     lang = _language(request)
     with translation.override(lang):
         if version is None:
-            if slug is None:
+            if not closed_page:
                 raise Http404
-            return render(request, "surveys/closed.html", {"lang": lang}, status=404)
-        params = request.POST if request.method == "POST" else request.GET
-        channel = params.get("kanal", Channel.WEB)
-        if channel not in PUBLIC_CHANNELS:
-            channel = Channel.WEB
-        desk = Desk.objects.filter(code=params.get("stanowisko", "")).first()
+            context = {"lang": lang, "office": Office.current()}
+            return render(request, "surveys/closed.html", context, status=404)
+        service = next(
+            (q for q in version.questions.all() if q.kind == Question.Kind.SERVICE), None
+        )
 
         if request.method == "GET":
             initial = {"token": new_submission_token(version)}
-            if request.GET.get("usluga"):
-                initial["q_service"] = request.GET["usluga"]
+            if service and request.GET.get("usluga"):
+                initial[field_name(service)] = request.GET["usluga"]
             form = ResponseForm(version=version, page=1, initial=initial)
-            return _render(request, form, 1, channel, desk, lang)
+            return _render(request, form, 1, mode, lang)
 
         page = _int(request.POST.get("page"), 1)
         form = ResponseForm(request.POST, version=version, page=page)
         if "back" in request.POST:
-            return _render(request, form, page - 1, channel, desk, lang, validate=False)
+            return _render(request, form, page - 1, mode, lang, validate=False)
         if not form.is_valid():
-            return _render(request, form, page, channel, desk, lang, status=422)
+            return _render(request, form, page, mode, lang, status=422)
         if page < version.page_count:
             # The same bound form shows the next page; its answers are not judged yet.
-            return _render(request, form, page + 1, channel, desk, lang, validate=False)
+            return _render(request, form, page + 1, mode, lang, validate=False)
 
-        thanks = reverse("surveys:thanks") + f"?jezyk={lang}"
+        thanks = _with_language(mode.thanks_url, lang)
         if form.cleaned_data.get("website"):
             return redirect(thanks)  # a bot: looks like success, stores nothing
+        if mode.preview:
+            return _render(request, form, page, mode, lang, preview_done=True)
         nonce = read_submission_token(form.cleaned_data["token"], version)
         if nonce is None:
             form = ResponseForm(
@@ -98,18 +189,24 @@ def _form(request: HttpRequest, version: QuestionnaireVersion | None, *, slug: s
                 page=page,
                 initial={"token": new_submission_token(version)},
             )
-            return _render(request, form, page, channel, desk, lang, status=422, token_expired=True)
-        if _rate_limited(request):
-            return render(request, "surveys/rate_limited.html", {"lang": lang}, status=429)
+            return _render(request, form, page, mode, lang, status=422, token_expired=True)
+        if mode.rate_limited and _rate_limited(request):
+            return render(
+                request,
+                "surveys/rate_limited.html",
+                {"lang": lang, "office": Office.current()},
+                status=429,
+            )
         answers = form.cleaned_answers()
         try:
             response_submit(
                 version=version,
-                channel=channel,
+                channel=mode.channel,
                 answers=answers,
                 nonce=nonce,
-                service_card=answers.get("service"),
-                desk=desk,
+                service_card=service_card_of(answers),
+                desk=mode.desk,
+                entered_by=mode.entered_by,
             )
         except DuplicateSubmission:
             # A double click or a resubmitted page: the first one is stored; same thanks.
@@ -117,7 +214,7 @@ def _form(request: HttpRequest, version: QuestionnaireVersion | None, *, slug: s
         suggestion = request.POST.get("suggestion", "").strip()
         if suggestion:
             suggestion_submit(version=version, text=suggestion)
-        return redirect(thanks, permanent=False)
+        return redirect(thanks)
 
 
 def _int(value, default: int) -> int:
@@ -131,13 +228,13 @@ def _render(
     request,
     form: ResponseForm,
     page: int,
-    channel,
-    desk,
-    lang,
+    mode: FormMode,
+    lang: str,
     *,
     status=200,
     validate=True,
     token_expired=False,
+    preview_done=False,
 ):
     page = min(max(page, 1), form.version.page_count)
     shown = form.questions_on_page(page)
@@ -149,12 +246,17 @@ def _render(
         "pages": form.version.page_count,
         "questions": [(q, form[field_name(q)]) for q in shown],
         "carried": [form[field_name(q)] for q in carried],
-        "channel": channel,
-        "desk": desk,
+        "channel": mode.channel,
+        "desk": mode.desk,
+        "mode": mode,
         "lang": lang,
         "office": Office.current(),
         "show_errors": validate and form.is_bound and bool(form.errors),
         "token_expired": token_expired,
+        "preview_done": preview_done,
+        "kiosk_idle": KIOSK_IDLE_SECONDS,
+        "kiosk_warning": KIOSK_WARNING_SECONDS,
+        **mode.extra,
     }
     return render(request, "surveys/form.html", context, status=status)
 

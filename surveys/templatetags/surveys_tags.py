@@ -9,3 +9,15 @@ def as_list(value) -> list:
     if value in (None, ""):
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+@register.simple_tag
+def survey_access(user) -> dict[str, bool]:
+    """What the survey menu may offer this user (pages check again themselves)."""
+    from surveys import selectors
+
+    return {
+        "manage": selectors.can_manage_surveys(user),
+        "read": selectors.can_read_survey_data(user),
+        "enter": selectors.can_enter_responses(user),
+    }
