@@ -27,7 +27,7 @@ def survey_url(questionnaire: Questionnaire, desk: Desk, card: ServiceCard | Non
     params = {"kanal": Channel.QR, "stanowisko": desk.code}
     if card is not None:
         params["usluga"] = card.code
-    path = reverse("surveys:form", args=[questionnaire.slug])
+    path = reverse("ankieta:form", args=[questionnaire.slug])
     return f"{settings.SITE_URL}{path}?{urlencode(params)}"
 
 

@@ -80,6 +80,11 @@ def work_unit_ids(user: User) -> set[int]:
     return ids
 
 
+def can_read_responses(user: User) -> bool:
+    """Coordinator and auditor: all; heads: the responses about their units."""
+    return can_read_survey_data(user) or bool(managed_unit_ids(user))
+
+
 def can_enter_responses(user: User) -> bool:
     return is_coordinator(user) or bool(work_unit_ids(user))
 

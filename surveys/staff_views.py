@@ -149,7 +149,7 @@ def version_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "can_manage": selectors.can_manage_surveys(request.user),
             "activate_form": ActivateForm(),
             "pilot_url": request.build_absolute_uri(
-                reverse("surveys:pilot", args=[version.pilot_token])
+                reverse("ankieta:pilot", args=[version.pilot_token])
             ),
             "pilot_responses": version.responses.filter(is_pilot=True).count(),
             "live_responses": version.responses.filter(is_pilot=False).count(),
@@ -667,8 +667,8 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def response_list(request: AuthedRequest) -> HttpResponse:
+    _require(selectors.can_read_responses(request.user))
     responses = selectors.response_list(request.user)
-    _require(selectors.can_read_survey_data(request.user) or responses.exists())
     return render(
         request,
         "surveys/staff/response_list.html",

@@ -2,7 +2,7 @@ from django.urls import path
 
 from surveys import views
 
-app_name = "surveys"
+app_name = "ankieta"  # the public survey: /ankieta/…
 urlpatterns = [
     path("dziekujemy/", views.thanks, name="thanks"),
     path("pilot/<uuid:token>/", views.pilot_form, name="pilot"),

@@ -82,7 +82,7 @@ def survey_form(request: HttpRequest, slug: str) -> HttpResponse:
         channel=channel if channel in PUBLIC_CHANNELS else Channel.WEB,
         # An unknown desk code in a QR link is ignored: the client still gets the form.
         desk=Desk.objects.filter(code=params.get("stanowisko", "")).first(),
-        thanks_url=reverse("surveys:thanks"),
+        thanks_url=reverse("ankieta:thanks"),
     )
     return _run_form(request, selectors.open_version(slug), mode, closed_page=True)
 
@@ -92,7 +92,7 @@ def survey_form(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def pilot_form(request: HttpRequest, token: str) -> HttpResponse:
-    mode = FormMode(channel=Channel.WEB, thanks_url=reverse("surveys:thanks"))
+    mode = FormMode(channel=Channel.WEB, thanks_url=reverse("ankieta:thanks"))
     return _run_form(request, selectors.pilot_version(token), mode)
 
 
@@ -103,12 +103,12 @@ def pilot_form(request: HttpRequest, token: str) -> HttpResponse:
 def kiosk_form(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     """The desk tablet: one client after another; nobody sees the previous answers."""
     desk = get_object_or_404(Desk, kiosk_key=key)
-    start = reverse("surveys:kiosk", args=[slug, key])
+    start = reverse("ankieta:kiosk", args=[slug, key])
     mode = FormMode(
         channel=Channel.KIOSK,
         desk=desk,
         kiosk=True,
-        thanks_url=reverse("surveys:kiosk_thanks", args=[slug, key]),
+        thanks_url=reverse("ankieta:kiosk_thanks", args=[slug, key]),
         extra={"kiosk_start": start},
     )
     version = selectors.open_version(slug)
@@ -135,7 +135,7 @@ def kiosk_thanks(request: HttpRequest, slug: str, key: str) -> HttpResponse:
             {
                 "lang": lang,
                 "office": Office.current(),
-                "start": _with_language(reverse("surveys:kiosk", args=[slug, key]), lang),
+                "start": _with_language(reverse("ankieta:kiosk", args=[slug, key]), lang),
                 "seconds": KIOSK_THANKS_SECONDS,
             },
         )

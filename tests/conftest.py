@@ -32,6 +32,20 @@ def _fast_isolated_settings(settings, tmp_path):
     cache.clear()  # locmem storage outlives a test: counters (rate limits) must not
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """`.delay()` runs the task right here, so a test sees its effect (e-mails, rows).
+
+    tests/test_celery.py proves the real worker separately (it uses send_task).
+    """
+    from celery_app import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
 @pytest.fixture
 def unit_a(db):
     return OrgUnitFactory(code="A", name_pl="Wydział A", name_en="Department A")

@@ -20,4 +20,5 @@ def survey_access(user) -> dict[str, bool]:
         "manage": selectors.can_manage_surveys(user),
         "read": selectors.can_read_survey_data(user),
         "enter": selectors.can_enter_responses(user),
+        "responses": selectors.can_read_responses(user),
     }

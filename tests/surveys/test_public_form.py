@@ -195,7 +195,7 @@ def test_pilot_responses_are_kept_apart(anonymous, survey):
 
     draft = version_create_draft(questionnaire=survey, copy_from=survey.active_version)
     version_start_pilot(version=draft)
-    url = reverse("surveys:pilot", args=[draft.pilot_token])
+    url = reverse("ankieta:pilot", args=[draft.pilot_token])
     page = anonymous.get(url).content.decode()
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
     anonymous.post(url, {"token": token, "page": 1, **PAGE1})
