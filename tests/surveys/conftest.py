@@ -28,7 +28,9 @@ def desk_b(unit_b):
 
 
 def token_from(page: str) -> str:
-    return re.search(r'name="token" value="([^"]+)"', page).group(1)
+    match = re.search(r'name="token" value="([^"]+)"', page)
+    assert match, "the page has no submission token"
+    return match.group(1)
 
 
 # A complete valid response to the default questionnaire (both pages).

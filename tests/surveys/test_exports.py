@@ -8,7 +8,6 @@ import pytest
 
 from surveys.models import Channel
 from surveys.services import response_submit
-from tests.surveys.conftest import ANSWERS
 
 pytestmark = pytest.mark.django_db
 
