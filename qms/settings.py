@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "viewflow",
     "viewflow.workflow",
     "qms.apps.QmsConfig",
@@ -224,6 +226,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.send_round_reminders",
         "schedule": 3 * 3600.0,
     },
+}
+
+# --- API ------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "QMS – API",
+    "DESCRIPTION": (
+        "Survey API: the active questionnaire for kiosk apps, anonymous submission "
+        "(the same rules as the web form), and responses for staff."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # --- Surveys ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("ankieta/", include("surveys.urls")),
+    path("api/", include("surveys.api_urls")),
     path("accounts/", AuthViewset(login_view=views.LoginView.as_view()).urls),
     path("", RedirectView.as_view(url="/dashboard/", permanent=False), name="home"),
     path("", site.urls),
