@@ -253,6 +253,11 @@ SPECTACULAR_SETTINGS = {
 # Final submissions of the public form per client address and hour (counted in the
 # cache only, under a salted hash). Office Wi-Fi shares one address: keep it generous.
 SURVEY_RATE_LIMIT_PER_HOUR = env_int("SURVEY_RATE_LIMIT_PER_HOUR", 60, minimum=1)
+# Desk tablet: seconds without input before it asks "more time?", then seconds until it
+# clears the form (WCAG 2.2.1: at least 20 s to answer), and the thank-you screen's time.
+SURVEY_KIOSK_IDLE_SECONDS = env_int("SURVEY_KIOSK_IDLE_SECONDS", 90, minimum=10)
+SURVEY_KIOSK_WARNING_SECONDS = env_int("SURVEY_KIOSK_WARNING_SECONDS", 30, minimum=20)
+SURVEY_KIOSK_THANKS_SECONDS = env_int("SURVEY_KIOSK_THANKS_SECONDS", 8, minimum=3)
 # Request bodies above this are refused (the public form is a few kilobytes).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=10_000)
 

@@ -31,9 +31,6 @@ from surveys.services import (
 )
 
 PUBLIC_CHANNELS = {Channel.WEB, Channel.QR}
-KIOSK_IDLE_SECONDS = 90  # no input for this long: the kiosk warns, then starts over
-KIOSK_WARNING_SECONDS = 30  # the warning counts down this long; one key or tap cancels it
-KIOSK_THANKS_SECONDS = 8  # the thank-you screen stays this long before a fresh form
 
 
 @dataclass
@@ -136,7 +133,7 @@ def kiosk_thanks(request: HttpRequest, slug: str, key: str) -> HttpResponse:
                 "lang": lang,
                 "office": Office.current(),
                 "start": _with_language(reverse("ankieta:kiosk", args=[slug, key]), lang),
-                "seconds": KIOSK_THANKS_SECONDS,
+                "seconds": settings.SURVEY_KIOSK_THANKS_SECONDS,
             },
         )
 
@@ -254,8 +251,8 @@ def _render(
         "show_errors": validate and form.is_bound and bool(form.errors),
         "token_expired": token_expired,
         "preview_done": preview_done,
-        "kiosk_idle": KIOSK_IDLE_SECONDS,
-        "kiosk_warning": KIOSK_WARNING_SECONDS,
+        "kiosk_idle": settings.SURVEY_KIOSK_IDLE_SECONDS,
+        "kiosk_warning": settings.SURVEY_KIOSK_WARNING_SECONDS,
         **mode.extra,
     }
     return render(request, "surveys/form.html", context, status=status)

@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from qms.models import OrgUnit, ServiceCard, ServiceCardRevision, User
 from qms.roles import Role
+from surveys.models import Desk
 
 pytestmark = pytest.mark.django_db
 
@@ -15,13 +16,15 @@ def counts():
         ServiceCard.objects.count(),
         ServiceCardRevision.objects.count(),
         User.objects.count(),
+        Desk.objects.count(),
     )
 
 
 def test_demo_office_is_realistic_and_loading_twice_duplicates_nothing():
     call_command("load_demo", stdout=StringIO())
     first = counts()
-    units, cards, revisions, _users = first
+    units, cards, revisions, _users, desks = first
+    assert desks >= 5
     assert 10 <= units <= 14
     assert 70 <= cards <= 90
     assert revisions > cards  # some cards have a history

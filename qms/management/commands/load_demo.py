@@ -39,6 +39,16 @@ PEOPLE = [
     ("pracownik.kom", "Natalia", "Nowicka", Role.STAFF, "KOM"),
 ]
 DEPUTIES = {"SO": "zastepca.so"}
+# (code, name, unit): where clients are served — QR sheets, kiosks and paper boxes.
+DESKS = [
+    ("BOK-1", "Biuro Obsługi Klienta – stanowisko 1", "BOK"),
+    ("BOK-2", "Biuro Obsługi Klienta – stanowisko 2", "BOK"),
+    ("BOK-URNA", "Urna na ankiety papierowe w holu", "BOK"),
+    ("SO-1", "Dowody osobiste i meldunki", "SO"),
+    ("USC-1", "Urząd Stanu Cywilnego – sala obsługi", "USC"),
+    ("KOM-1", "Rejestracja pojazdów", "KOM"),
+    ("FN-KASA", "Kasa", "FN"),
+]
 # Revision 1 of cards with history, then the current text.
 FIRST_PUBLISHED = datetime.date(2024, 3, 1)
 REVISED = datetime.date(2025, 10, 15)
@@ -63,11 +73,12 @@ class Command(BaseCommand):
         from surveys.services import questionnaire_install_default
 
         questionnaire_install_default()
+        desks = self._load_desks(units)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo office ready: {len(units)} units, "
                 f"{ServiceCard.objects.count()} service cards ({created_cards} new), "
-                f"{len(users) + 1} users."
+                f"{len(users) + 1} users, {desks} desks."
             )
         )
 
@@ -111,6 +122,15 @@ class Command(BaseCommand):
             if role == Role.HEAD and username not in DEPUTIES.values():
                 OrgUnit.objects.filter(code=unit_code).update(head=user)
         return users
+
+    def _load_desks(self, units: dict[str, OrgUnit]) -> int:
+        from surveys.models import Desk
+
+        for code, name, unit_code in DESKS:
+            Desk.objects.update_or_create(
+                code=code, defaults={"name": name, "unit": units[unit_code]}
+            )
+        return len(DESKS)
 
     def _load_cards(self, units: dict[str, OrgUnit]) -> int:
         created_count = 0
