@@ -6,6 +6,7 @@ tablet (kiosk), the coordinator's preview and interviewer-assisted entry; a
 """
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -251,6 +253,7 @@ def _render(
         "show_errors": validate and form.is_bound and bool(form.errors),
         "token_expired": token_expired,
         "preview_done": preview_done,
+        "filter_messages": json.dumps(_("Matching matters: %s")),
         "kiosk_idle": settings.SURVEY_KIOSK_IDLE_SECONDS,
         "kiosk_warning": settings.SURVEY_KIOSK_WARNING_SECONDS,
         **mode.extra,

@@ -251,6 +251,7 @@ def test_error_summary_is_accessible_focused_and_links_to_the_fields(open_form):
     assert_focus_visible(first)
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == links[0]["href"]
+    assert_focus(page, "Tab", "id_q_service-filter")  # the list's search box comes first
     assert_focus(page, "Tab", "id_q_service")
 
     assert_no_axe_violations(page, "page 1 with the error summary")
@@ -310,6 +311,10 @@ def test_whole_survey_with_the_keyboard_only(open_form, card_a):
     assert_focus_visible(skip)
     assert press(page, "Enter")["id"] == "main"
 
+    search = assert_focus(page, "Tab", "id_q_service-filter")
+    assert_focus_visible(search)
+    page.keyboard.type("zaświadcz")  # narrows the list; the count is announced politely
+    expect(page.locator("#id_q_service-count")).to_have_text("Pasujących spraw: 1")
     service = assert_focus(page, "Tab", "id_q_service")
     assert_focus_visible(service)
     page.keyboard.type("Wyd")  # type-ahead in the closed <select>, as the hint says
