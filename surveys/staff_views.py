@@ -153,7 +153,13 @@ def version_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             ),
             "pilot_responses": version.responses.filter(is_pilot=True).count(),
             "live_responses": version.responses.filter(is_pilot=False).count(),
-            "suggestions": version.suggestions.all()[:50],
+            # A draft is where the next edition is written: show what respondents said
+            # about every earlier version of this questionnaire.
+            "suggestions": (
+                Suggestion.objects.filter(version__questionnaire=version.questionnaire)
+                if version.is_editable
+                else version.suggestions.all()
+            ).select_related("version")[:100],
         },
     )
 

@@ -259,11 +259,14 @@ def test_compare_versions_by_key(editor, draft, version):
     assert "card_useful" not in changed
 
 
-def test_suggestions_listed_for_the_coordinator(editor, version):
+def test_suggestions_listed_for_the_coordinator_and_on_the_next_draft(editor, version, survey):
     from surveys.services import suggestion_submit
 
     suggestion_submit(version=version, text="Za dużo pytań o kartę")
     assert "Za dużo pytań o kartę" in editor.get("/surveys/suggestions/").content.decode()
+    draft = version_create_draft(questionnaire=survey, copy_from=version)
+    page = editor.get(base(draft)).content.decode()
+    assert "Sugestie dotyczące wcześniejszych wersji" in page and "Za dużo pytań o kartę" in page
 
 
 def test_new_questionnaire_starts_with_an_empty_draft(editor):
