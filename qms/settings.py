@@ -221,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.purge_submission_tokens",
         "schedule": 6 * 3600.0,
     },
+    # viewflow's database-backed timers: reminders and escalations of nonconformity steps.
+    "fire-workflow-timers": {"task": "workflows.tasks.fire_timers", "schedule": 60.0},
     # Staff who have not contributed to an observation round near its due date.
     "observation-round-reminders": {
         "task": "surveys.tasks.send_round_reminders",
@@ -260,6 +262,11 @@ SURVEY_KIOSK_WARNING_SECONDS = env_int("SURVEY_KIOSK_WARNING_SECONDS", 30, minim
 SURVEY_KIOSK_THANKS_SECONDS = env_int("SURVEY_KIOSK_THANKS_SECONDS", 8, minimum=3)
 # Request bodies above this are refused (the public form is a few kilobytes).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=10_000)
+
+# --- Nonconformities ------------------------------------------------------------------
+
+# Evidence files attached to nonconformities and actions.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10_000_000, minimum=100_000)
 
 # --- Auth -----------------------------------------------------------------------------
 

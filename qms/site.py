@@ -6,6 +6,7 @@ from viewflow.urls import Application, Site
 
 from qms import views
 from surveys.site import SurveysApp
+from workflows.site import NonconformitiesApp
 
 
 def _authenticated(user) -> bool:
@@ -45,5 +46,5 @@ site = Site(
     title=_("Quality management"),
     primary_color="#1a4d8f",
     secondary_color="#c8102e",
-    viewsets=[DashboardApp(), CatalogueApp(), SurveysApp()],
+    viewsets=[DashboardApp(), NonconformitiesApp(), CatalogueApp(), SurveysApp()],
 )

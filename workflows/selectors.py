@@ -1,0 +1,119 @@
+"""Reads for nonconformities; the access policy lives here and nowhere else.
+
+- coordinator: everything; auditor: everything, read-only;
+- department head: the items of the units they head or deputise for, and tasks
+  assigned to them;
+- any staff member who owns an action: that action's task, and its item read-only;
+- everyone else: nothing (404).
+"""
+
+import datetime
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from qms.models import User
+from qms.roles import can_read_everything, is_coordinator
+from qms.selectors import managed_unit_ids
+from workflows.models import OPEN_STATUSES, Action, Nonconformity, Notification, Status
+
+
+def visible_nonconformities(user: User) -> QuerySet[Nonconformity]:
+    items = Nonconformity.objects.select_related("unit", "service_card", "responsible")
+    if not user.is_authenticated:
+        return items.none()
+    if can_read_everything(user):
+        return items
+    owns_action = Action.objects.filter(nonconformity=OuterRef("pk"), owner=user)
+    return items.filter(Q(unit_id__in=managed_unit_ids(user)) | Exists(owns_action))
+
+
+def can_register(user: User) -> bool:
+    return is_coordinator(user)
+
+
+def can_manage(user: User) -> bool:
+    """Reassign, reopen, maintain catalogues: the coordinator."""
+    return is_coordinator(user)
+
+
+def open_tasks(user: User) -> QuerySet[Task]:
+    """The user's own open human steps, earliest due first (due dates live on the record)."""
+    return (
+        Task.objects.filter(owner=user, status=STATUS.ASSIGNED, flow_task_type="HUMAN")
+        .select_related("process")
+        .order_by("created")
+    )
+
+
+def task_for(user: User, task_pk: int) -> Task | None:
+    """A task of a nonconformity the user may see (else None → 404)."""
+    task = (
+        Task.objects.filter(pk=task_pk, flow_task_type="HUMAN")
+        .select_related("process", "owner")
+        .first()
+    )
+    if task is None or task.process.artifact_object_id is None:
+        return None
+    visible = visible_nonconformities(user).filter(pk=task.process.artifact_object_id)
+    if task.owner_id == user.pk or visible.exists():
+        return task
+    return None
+
+
+def filtered_list(
+    user: User, params: dict, *, today: datetime.date
+) -> tuple[QuerySet[Nonconformity], dict]:
+    """The monitoring list with its filters; overdue items first."""
+    items = visible_nonconformities(user)
+    chosen = {}
+    for name in ("status", "severity", "source"):
+        value = params.get(name, "")
+        if value:
+            items = items.filter(**{name: value})
+            chosen[name] = value
+    if str(params.get("unit", "")).isdigit():
+        items = items.filter(unit_id=int(params["unit"]))
+        chosen["unit"] = params["unit"]
+    if str(params.get("year", "")).isdigit():
+        items = items.filter(year=int(params["year"]))
+        chosen["year"] = params["year"]
+    if params.get("overdue"):
+        items = items.filter(status__in=OPEN_STATUSES, step_due_on__lt=today)
+        chosen["overdue"] = "1"
+    items = items.order_by("step_due_on", "-year", "-sequence")
+    return items, chosen
+
+
+def counts(items: QuerySet[Nonconformity]) -> dict:
+    return {
+        "by_status": [
+            {"status": Status(row["status"]).label, "n": row["n"]}
+            for row in items.order_by("status").values("status").annotate(n=Count("pk"))
+        ],
+        "by_unit": list(
+            items.order_by("unit__code")
+            .values("unit__code", "unit__name_pl")
+            .annotate(n=Count("pk"))
+        ),
+    }
+
+
+def similar_items(nc: Nonconformity) -> QuerySet[Nonconformity]:
+    """ISO 9001 10.2.1 b3: the same service, unit or cause category, open or closed."""
+    same = Q(unit_id=nc.unit_id)
+    if nc.service_card_id:
+        same |= Q(service_card_id=nc.service_card_id)
+    if nc.cause_category_id:
+        same |= Q(cause_category_id=nc.cause_category_id)
+    return (
+        Nonconformity.objects.filter(same)
+        .exclude(pk=nc.pk)
+        .select_related("unit", "service_card")
+        .order_by("-year", "-sequence")[:20]
+    )
+
+
+def inbox(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user)

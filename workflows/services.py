@@ -1,0 +1,643 @@
+"""Writes for nonconformities: one function per transition (CONVENTIONS.md §2).
+
+A human step is completed through `_complete_task`: it takes viewflow's process lock,
+checks that the task is still waiting for this user, lets the transition change the
+record (status, who holds the next step, its working-day due date), appends an Event,
+and then lets viewflow create the next tasks. Two people acting at once: the second
+finds the task done and gets `StepAlreadyDone`; nothing happens twice.
+"""
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.fsm import TransitionNotAllowed
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from qms.models import Office, OrgUnit, ServiceCard, ServiceCardRevision, User
+from qms.roles import Role, is_coordinator
+from workflows.flows import NonconformityFlow
+from workflows.models import (
+    Absence,
+    Action,
+    DeadlinePolicy,
+    Event,
+    Nonconformity,
+    Notification,
+    Severity,
+    Status,
+)
+from workflows.notifications import notify_once
+from workflows.workdays import add_working_days, working_days_between
+
+HUMAN_STEPS = {"triage", "analysis", "planning", "plan_review", "implement", "verification"}
+REMINDER_HOUR = datetime.time(8, 0)
+
+
+class StepAlreadyDone(Exception):
+    """The task was completed (or reassigned) by someone else in the meantime."""
+
+
+# --- who and when -------------------------------------------------------------------
+
+
+def coordinators() -> list[User]:
+    people = list(User.objects.filter(is_active=True, groups__name=Role.COORDINATOR).order_by("pk"))
+    return people or list(User.objects.filter(is_active=True, is_superuser=True).order_by("pk"))
+
+
+def coordinator_user() -> User:
+    """The person whose queue holds coordinator steps (the first active coordinator)."""
+    people = coordinators()
+    if not people:
+        raise ValidationError(_("There is no active quality coordinator to take this step."))
+    return people[0]
+
+
+def is_absent(user: User, day: datetime.date) -> bool:
+    return Absence.objects.filter(user=user, starts_on__lte=day, ends_on__gte=day).exists()
+
+
+def responsible_for(unit: OrgUnit, *, day: datetime.date | None = None) -> User:
+    """The unit's head; the deputy when the head is absent that day; else the coordinator.
+
+    Never nobody: viewflow lets any user claim a task assigned to no one.
+    """
+    day = day or timezone.localdate()
+    for person in (unit.head, unit.deputy):
+        if person is not None and person.is_active and not is_absent(person, day):
+            return person
+    return coordinator_user()
+
+
+def policy_for(severity: str) -> DeadlinePolicy:
+    policy = DeadlinePolicy.objects.filter(severity=severity).first()
+    return policy or DeadlinePolicy(severity=severity)
+
+
+def _enter(nc: Nonconformity, status: str, *, responsible: User | None = None) -> None:
+    """Move the record to `status`: who holds it now and by when (working days)."""
+    nc.status = status
+    if responsible is not None:
+        nc.responsible = responsible
+    today = timezone.localdate()
+    nc.step_due_on = add_working_days(today, policy_for(nc.severity).days_for(status))
+    if status in {Status.CLOSED, Status.REJECTED, Status.MERGED}:
+        nc.step_due_on = None
+        nc.responsible = None
+        nc.closed_on = today
+
+
+def _record(
+    nc: Nonconformity,
+    actor: User | None,
+    transition: str,
+    from_status: str,
+    *,
+    note: str = "",
+    meaning: str = "",
+) -> Event:
+    return Event.objects.create(
+        nonconformity=nc,
+        actor=actor,
+        transition=transition,
+        from_status=from_status,
+        to_status=nc.status,
+        note=note,
+        meaning=meaning,
+    )
+
+
+def _complete_task(task: Task, user: User, change: Callable[[Nonconformity], None]) -> None:
+    """Run `change` and complete the task, under the process lock, exactly once."""
+    with NonconformityFlow.lock(task.process_id), transaction.atomic():
+        task.refresh_from_db()
+        if task.status != STATUS.ASSIGNED:
+            raise StepAlreadyDone
+        if task.owner_id != user.pk:
+            raise PermissionDenied
+        activation = task.flow_task.activation_class(task)
+        try:
+            activation.start(None)
+        except TransitionNotAllowed:
+            raise StepAlreadyDone from None
+        nc = Nonconformity.objects.select_for_update().get(pk=task.process.artifact_object_id)
+        change(nc)
+        nc.save()
+        activation.execute()
+    _notify_new_tasks(task.process_id)
+
+
+def _notify_new_tasks(process_id: int) -> None:
+    """Tell each owner of a newly created human task that it waits for them."""
+    for task in Task.objects.filter(
+        process_id=process_id, status=STATUS.ASSIGNED, flow_task_type="HUMAN"
+    ).select_related("owner"):
+        nc = Nonconformity.objects.get(pk=task.process.artifact_object_id)
+        notify_once(
+            task.owner,
+            "task_assigned",
+            {"nc": nc, "step": task.flow_task, "due": task_due_on(task)},
+            key=f"assigned:{task.pk}:{task.owner_id}",
+            url=reverse("nonconformities:task", args=[task.pk]),
+        )
+
+
+# --- register and triage --------------------------------------------------------------
+
+
+def _may_raise_from(user: User, observation: Any) -> bool:
+    """Staff raise nonconformities from their own unit's staff observations."""
+    from surveys.selectors import work_unit_ids
+
+    return observation is not None and observation.card.unit_id in work_unit_ids(user)
+
+
+def _next_number(year: int) -> tuple[int, str]:
+    last = Nonconformity.objects.filter(year=year).aggregate(n=Max("sequence"))["n"] or 0
+    return last + 1, f"NC/{year}/{last + 1:04d}"
+
+
+@transaction.atomic
+def nonconformity_register(
+    *,
+    user: User | None,
+    title: str,
+    description: str,
+    source: str,
+    unit: OrgUnit,
+    severity: str = Severity.MINOR,
+    service_card: ServiceCard | None = None,
+    observation: Any = None,
+    evidence_summary: str = "",
+    evidence_file: Any = None,
+) -> Nonconformity:
+    """Record a nonconformity and start its process in the coordinator's triage queue.
+
+    `user=None` is the annual cycle registering a finding; staff register from their
+    observations, the coordinator from any source.
+    """
+    if user is not None and not is_coordinator(user) and not _may_raise_from(user, observation):
+        raise PermissionDenied
+    if service_card is not None and service_card.unit_id != unit.pk:
+        raise ValidationError({"unit": _("The service card belongs to another unit.")})
+    year = timezone.localdate().year
+    # Numbers are sequential per year: serialise numbering on the office row.
+    Office.objects.select_for_update().first()
+    sequence, number = _next_number(year)
+    nc = Nonconformity(
+        number=number,
+        year=year,
+        sequence=sequence,
+        title=title.strip(),
+        description=description.strip(),
+        source=source,
+        severity=severity,
+        unit=unit,
+        service_card=service_card,
+        observation=observation,
+        evidence_summary=evidence_summary,
+        created_by=user or coordinator_user(),
+    )
+    if evidence_file:
+        nc.evidence_file = evidence_file
+    _enter(nc, Status.TRIAGE, responsible=coordinator_user())
+    nc.save()
+    _record(nc, user, "register", "", note=description.strip()[:500])
+    NonconformityFlow.start.run(nonconformity=nc)
+    transaction.on_commit(lambda: _notify_new_tasks_for(nc.pk))
+    return nc
+
+
+def _notify_new_tasks_for(nc_id: int) -> None:
+    for process in Nonconformity.objects.get(pk=nc_id).processes.all():
+        _notify_new_tasks(process.pk)
+
+
+def nonconformity_triage(
+    *,
+    task: Task,
+    user: User,
+    decision: str,
+    reason: str = "",
+    severity: str | None = None,
+    merge_into: Nonconformity | None = None,
+) -> Nonconformity:
+    """Accept (to the unit's head), reject with a reason, or merge into an open item."""
+    if decision in {"reject", "merge"} and not reason.strip():
+        raise ValidationError({"reason": _("Give the reason.")})
+    if decision == "merge" and (
+        merge_into is None or not merge_into.is_open or merge_into.pk == _nc_id(task)
+    ):
+        raise ValidationError({"merge_into": _("Choose another open nonconformity.")})
+
+    def change(nc: Nonconformity) -> None:
+        before = nc.status
+        if severity:
+            nc.severity = severity
+        if decision == "accept":
+            _enter(nc, Status.ANALYSIS, responsible=responsible_for(nc.unit))
+            _record(nc, user, "accept", before, note=reason, meaning=Event.Meaning.ACCEPTED)
+        elif decision == "reject":
+            _enter(nc, Status.REJECTED)
+            _record(nc, user, "reject", before, note=reason)
+        elif decision == "merge":
+            assert merge_into is not None
+            nc.merged_into = merge_into
+            _enter(nc, Status.MERGED)
+            _record(nc, user, "merge", before, note=f"{merge_into.number}: {reason}")
+            Event.objects.create(
+                nonconformity=merge_into,
+                actor=user,
+                transition="duplicate_merged",
+                from_status=merge_into.status,
+                to_status=merge_into.status,
+                note=f"{nc.number}: {reason}",
+            )
+        else:
+            raise ValidationError(_("Unknown decision."))
+
+    _complete_task(task, user, change)
+    return Nonconformity.objects.get(pk=_nc_id(task))
+
+
+def _nc_id(task: Task) -> int:
+    return task.process.artifact_object_id
+
+
+# --- analysis and plan ----------------------------------------------------------------
+
+
+def nonconformity_analyse(
+    *,
+    task: Task,
+    user: User,
+    immediate_correction: str,
+    why_chain: list[str],
+    root_cause: str,
+    cause_category: Any,
+    occurs_elsewhere: str,
+    occurs_elsewhere_note: str = "",
+) -> Nonconformity:
+    """ISO 9001 10.2.1 a–b: correction, root cause (5 × why), could it occur elsewhere."""
+    why_chain = [w.strip() for w in why_chain if w.strip()]
+    if not why_chain or not root_cause.strip():
+        raise ValidationError({"root_cause": _("Give at least one 'why' and the root cause.")})
+    if occurs_elsewhere == "yes" and not occurs_elsewhere_note.strip():
+        raise ValidationError({"occurs_elsewhere_note": _("Say where else and what was done.")})
+
+    def change(nc: Nonconformity) -> None:
+        before = nc.status
+        nc.immediate_correction = immediate_correction.strip()
+        nc.why_chain = why_chain
+        nc.root_cause = root_cause.strip()
+        nc.cause_category = cause_category
+        nc.occurs_elsewhere = occurs_elsewhere
+        nc.occurs_elsewhere_note = occurs_elsewhere_note.strip()
+        _enter(nc, Status.PLANNING)
+        _record(nc, user, "analyse", before, meaning=Event.Meaning.ANALYSED)
+
+    _complete_task(task, user, change)
+    return Nonconformity.objects.get(pk=_nc_id(task))
+
+
+def nonconformity_plan(*, task: Task, user: User, actions: list[dict]) -> Nonconformity:
+    """The head's action plan: one or more actions with owner and due date."""
+    if not actions:
+        raise ValidationError(_("Plan at least one action."))
+    today = timezone.localdate()
+    for action in actions:
+        if action["due_on"] < today:
+            raise ValidationError(_("An action cannot be due in the past."))
+
+    def change(nc: Nonconformity) -> None:
+        before = nc.status
+        nc.actions.filter(plan_round=nc.plan_round, done_on__isnull=True).delete()
+        for action in actions:
+            Action.objects.create(nonconformity=nc, plan_round=nc.plan_round, **action)
+        _enter(nc, Status.PLAN_REVIEW, responsible=coordinator_user())
+        _record(nc, user, "plan", before, note=_("%(n)s action(s) planned") % {"n": len(actions)})
+
+    _complete_task(task, user, change)
+    return Nonconformity.objects.get(pk=_nc_id(task))
+
+
+def nonconformity_review_plan(
+    *, task: Task, user: User, approve: bool, comment: str = ""
+) -> Nonconformity:
+    """The coordinator approves the plan, or returns it to the head with a comment."""
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Say what should change in the plan.")})
+
+    def change(nc: Nonconformity) -> None:
+        before = nc.status
+        if approve:
+            _enter(nc, Status.IMPLEMENTATION, responsible=responsible_for(nc.unit))
+            last_due = nc.actions.filter(plan_round=nc.plan_round).aggregate(d=Max("due_on"))["d"]
+            nc.step_due_on = last_due
+            _record(
+                nc, user, "approve_plan", before, note=comment, meaning=Event.Meaning.PLAN_APPROVED
+            )
+        else:
+            _enter(nc, Status.PLANNING, responsible=responsible_for(nc.unit))
+            _record(nc, user, "return_plan", before, note=comment)
+
+    _complete_task(task, user, change)
+    return Nonconformity.objects.get(pk=_nc_id(task))
+
+
+def action_complete(
+    *,
+    task: Task,
+    user: User,
+    evidence: str,
+    evidence_file: Any = None,
+    revision: ServiceCardRevision | None = None,
+) -> Action:
+    """An action's owner marks it done with evidence; the last one opens verification."""
+    if not evidence.strip() and not evidence_file:
+        raise ValidationError({"evidence": _("Describe or attach the evidence.")})
+    action = Action.objects.get(pk=task.data["action"])
+    if revision is not None and (
+        action.nonconformity.service_card_id is None
+        or revision.card_id != action.nonconformity.service_card_id
+    ):
+        raise ValidationError({"revision": _("Choose a revision of this item's service card.")})
+
+    def change(nc: Nonconformity) -> None:
+        action.done_on = timezone.localdate()
+        action.evidence = evidence.strip()
+        if evidence_file:
+            action.evidence_file = evidence_file
+        action.revision = revision
+        action.save()
+        before = nc.status
+        open_actions = nc.actions.filter(plan_round=nc.plan_round, done_on__isnull=True)
+        if not open_actions.exists():
+            _enter(nc, Status.VERIFICATION, responsible=coordinator_user())
+        _record(
+            nc,
+            user,
+            "complete_action",
+            before,
+            note=f"{action.get_kind_display()}: {action.description[:200]}",
+        )
+
+    _complete_task(task, user, change)
+    return action
+
+
+def nonconformity_verify(*, task: Task, user: User, verdict: str, evidence: str) -> Nonconformity:
+    """Effective → closed; not effective → a new plan; or wait for the next measurement."""
+    if not evidence.strip():
+        raise ValidationError({"evidence": _("Give the evidence for the verdict.")})
+
+    def change(nc: Nonconformity) -> None:
+        before = nc.status
+        nc.verdict = verdict
+        nc.verdict_evidence = evidence.strip()
+        if verdict == Nonconformity.Verdict.EFFECTIVE:
+            _enter(nc, Status.CLOSED)
+            _record(nc, user, "verify", before, note=evidence, meaning=Event.Meaning.EFFECTIVE)
+        elif verdict == Nonconformity.Verdict.NOT_EFFECTIVE:
+            nc.plan_round += 1
+            _enter(nc, Status.PLANNING, responsible=responsible_for(nc.unit))
+            _record(nc, user, "not_effective", before, note=evidence)
+        elif verdict == Nonconformity.Verdict.NEXT_MEASUREMENT:
+            _enter(nc, Status.AWAITING_MEASUREMENT)
+            nc.responsible = None
+            nc.step_due_on = None
+            _record(nc, user, "await_measurement", before, note=evidence)
+        else:
+            raise ValidationError({"verdict": _("Choose a verdict.")})
+
+    _complete_task(task, user, change)
+    return Nonconformity.objects.get(pk=_nc_id(task))
+
+
+@transaction.atomic
+def nonconformity_record_measurement(
+    *, nc: Nonconformity, effective: bool, evidence: str, user: User | None = None
+) -> Nonconformity:
+    """The next cycle re-measured the indicator: close the item, or plan again."""
+    task = Task.objects.filter(
+        process__nonconformity=nc, flow_task=NonconformityFlow.await_measurement, status=STATUS.NEW
+    ).first()
+    if task is None or nc.status != Status.AWAITING_MEASUREMENT:
+        raise ValidationError(_("This item is not waiting for a measurement."))
+    before = nc.status
+    nc.verdict_evidence = "\n".join(filter(None, [nc.verdict_evidence, evidence.strip()]))
+    if effective:
+        nc.verdict = Nonconformity.Verdict.EFFECTIVE
+        _enter(nc, Status.CLOSED)
+        _record(
+            nc,
+            user,
+            "measured_effective",
+            before,
+            note=evidence,
+            meaning=Event.Meaning.EFFECTIVE,
+        )
+    else:
+        nc.verdict = Nonconformity.Verdict.NOT_EFFECTIVE
+        nc.plan_round += 1
+        _enter(nc, Status.PLANNING, responsible=responsible_for(nc.unit))
+        _record(nc, user, "measured_not_effective", before, note=evidence)
+    nc.save()
+    NonconformityFlow.await_measurement.run(task)
+    transaction.on_commit(lambda: _notify_new_tasks_for(nc.pk))
+    return nc
+
+
+# --- the coordinator's interventions ------------------------------------------------
+
+
+@transaction.atomic
+def task_reassign(*, task: Task, by: User, to: User, reason: str) -> Task:
+    """The coordinator hands any open step to someone else, with a reason."""
+    if not is_coordinator(by):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason.")})
+    with NonconformityFlow.lock(task.process_id):
+        task.refresh_from_db()
+        if task.status != STATUS.ASSIGNED:
+            raise StepAlreadyDone
+        previous = task.owner
+        task.owner = to
+        task.save(update_fields=["owner"])
+        nc = Nonconformity.objects.select_for_update().get(pk=_nc_id(task))
+        if task.flow_task.name != "implement":
+            nc.responsible = to
+            nc.save(update_fields=["responsible"])
+        _record(
+            nc,
+            by,
+            "reassign",
+            nc.status,
+            note=f"{task.flow_task}: {previous} → {to}. {reason.strip()}",
+        )
+    transaction.on_commit(lambda: _notify_new_tasks(task.process_id))
+    return task
+
+
+@transaction.atomic
+def nonconformity_reopen(*, nc: Nonconformity, user: User, reason: str) -> Nonconformity:
+    """Reopen a closed item: a new analysis by the unit, the history kept."""
+    if not is_coordinator(user):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason.")})
+    nc = Nonconformity.objects.select_for_update().get(pk=nc.pk)
+    if nc.status != Status.CLOSED:
+        raise ValidationError(_("Only a closed item can be reopened."))
+    before = nc.status
+    nc.verdict = ""
+    nc.closed_on = None
+    nc.plan_round += 1
+    _enter(nc, Status.ANALYSIS, responsible=responsible_for(nc.unit))
+    nc.save()
+    _record(nc, user, "reopen", before, note=reason.strip())
+    NonconformityFlow.reopen.run(nonconformity=nc)
+    transaction.on_commit(lambda: _notify_new_tasks_for(nc.pk))
+    return nc
+
+
+# --- deadlines, reminders, escalation (called by the flow's timers) ---------------------
+
+
+def task_due_on(task: Task) -> datetime.date | None:
+    if task.flow_task.name == "implement":
+        return Action.objects.get(pk=task.data["action"]).due_on
+    return Nonconformity.objects.get(pk=_nc_id(task)).step_due_on
+
+
+def _at_morning(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, REMINDER_HOUR))
+
+
+NEVER = datetime.timedelta(days=3650)  # a slot the policy does not use: cancelled at completion
+
+
+def reminder_moment(host: Task, *, slot: int) -> datetime.datetime:
+    due = task_due_on(host)
+    nc = Nonconformity.objects.get(pk=_nc_id(host))
+    days = policy_for(nc.severity).reminder_list()
+    if due is None or slot >= len(days):
+        return timezone.now() + NEVER
+    return _at_morning(add_working_days(due, -days[slot]))
+
+
+def escalation_moment(host: Task) -> datetime.datetime:
+    due = task_due_on(host)
+    if due is None:
+        return timezone.now() + NEVER
+    return _at_morning(add_working_days(due, 1))  # overdue: the first working day after
+
+
+def escalation_host(task: Task) -> Task:
+    """The human task an escalation chain watches (walk back through the timers)."""
+    current = task
+    while current.flow_task.name not in HUMAN_STEPS:
+        current = current.previous.order_by("-pk").first()
+    return current
+
+
+def next_escalation_moment(task: Task, *, today: datetime.date) -> datetime.datetime:
+    nc = Nonconformity.objects.get(pk=_nc_id(task))
+    return _at_morning(add_working_days(today, policy_for(nc.severity).escalation_every))
+
+
+def task_remind(*, host: Task, slot: int, today: datetime.date | None = None) -> bool:
+    """Remind the owner that a step is due soon; once per task and slot."""
+    today = today or timezone.localdate()
+    due = task_due_on(host)
+    if host.finished is not None or host.owner is None or due is None or due < today:
+        return False
+    if host.created.date() > today:  # pragma: no cover - clock skew guard
+        return False
+    nc = Nonconformity.objects.get(pk=_nc_id(host))
+    return notify_once(
+        host.owner,
+        "task_reminder",
+        {
+            "nc": nc,
+            "step": host.flow_task,
+            "due": due,
+            "days_left": working_days_between(today, due),
+        },
+        key=f"remind:{host.pk}:{slot}",
+        url=reverse("nonconformities:task", args=[host.pk]),
+    )
+
+
+def task_escalate(*, escalation: Task, today: datetime.date | None = None) -> int:
+    """Tell every coordinator (and the owner) that a step is overdue; once per working day."""
+    today = today or timezone.localdate()
+    host = escalation_host(escalation)
+    if host.finished is not None:
+        return 0
+    nc = Nonconformity.objects.get(pk=_nc_id(host))
+    due = task_due_on(host)
+    context = {
+        "nc": nc,
+        "step": host.flow_task,
+        "due": due,
+        "owner": host.owner,
+        "days_overdue": working_days_between(due, today) if due else 0,
+    }
+    sent = 0
+    for person in {*coordinators(), host.owner} - {None}:
+        sent += notify_once(
+            person,
+            "task_overdue",
+            context,
+            key=f"escalate:{host.pk}:{today.isoformat()}:{person.pk}",
+            url=reverse("nonconformities:detail", args=[nc.pk]),
+        )
+    if sent:
+        Event.objects.create(
+            nonconformity=nc,
+            transition="escalate",
+            from_status=nc.status,
+            to_status=nc.status,
+            note=_("%(step)s overdue since %(due)s (%(owner)s)")
+            % {"step": host.flow_task, "due": due, "owner": host.owner},
+        )
+    return sent
+
+
+def notification_email(*, notification_id: int) -> bool:
+    """E-mail an inbox entry once (claimed by a conditional update)."""
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    if not claimed or not notification.user.email:
+        return False
+    url = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
+    send_mail(
+        notification.subject,
+        f"{notification.body}\n{url}".strip(),
+        None,
+        [notification.user.email],
+    )
+    return True
+
+
+@transaction.atomic
+def notification_mark_read(*, notification: Notification, user: User) -> None:
+    if notification.user_id != user.pk:
+        raise PermissionDenied
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])

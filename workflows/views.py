@@ -1,0 +1,293 @@
+"""Pages for nonconformities. Thin: the access policy comes from workflows.selectors,
+every change from one service in workflows.services. Another unit's item is a 404."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseFormSet
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qms.models import OrgUnit
+from qms.views import AuthedRequest
+from surveys.exports import to_csv, to_xlsx
+from workflows import exports, forms, records, selectors, services
+from workflows.models import Action, Nonconformity, Severity, Source, Status
+from workflows.workdays import working_days_between
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if isinstance(form, BaseFormSet):
+        form._non_form_errors = form.error_class(error.messages)  # type: ignore[attr-defined]
+        return
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+def _visible(request: AuthedRequest, pk: int) -> Nonconformity:
+    return get_object_or_404(selectors.visible_nonconformities(request.user), pk=pk)
+
+
+# --- lists --------------------------------------------------------------------------
+
+
+def nc_list(request: AuthedRequest) -> HttpResponse:
+    today = timezone.localdate()
+    items, chosen = selectors.filtered_list(request.user, request.GET, today=today)
+    page = [
+        (nc, working_days_between(nc.created_on, nc.closed_on or today), nc.is_overdue_on(today))
+        for nc in items[:200]
+    ]
+    return render(
+        request,
+        "workflows/list.html",
+        {
+            "items": page,
+            "total": items.count(),
+            "chosen": chosen,
+            "counts": selectors.counts(items),
+            "statuses": Status.choices,
+            "severities": Severity.choices,
+            "sources": Source.choices,
+            "units": OrgUnit.objects.filter(is_active=True).order_by("code"),
+            "my_tasks": selectors.open_tasks(request.user)[:50],
+            "can_register": selectors.can_register(request.user),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def nc_export(request: AuthedRequest, fmt: str) -> HttpResponse:
+    if fmt not in {"csv", "xlsx"}:
+        raise Http404
+    today = timezone.localdate()
+    items, _chosen = selectors.filtered_list(request.user, request.GET, today=today)
+    frame = exports.nonconformities_frame(items, today=today)
+    stamp = today.isoformat()
+    if fmt == "xlsx":
+        response = HttpResponse(
+            to_xlsx(frame, sheet=_("Nonconformities")),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(to_csv(frame), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="niezgodnosci-{stamp}.{fmt}"'
+    return response
+
+
+def my_tasks(request: AuthedRequest) -> HttpResponse:
+    tasks = list(selectors.open_tasks(request.user))
+    rows = []
+    for task in tasks:
+        nc = Nonconformity.objects.select_related("unit").get(pk=task.process.artifact_object_id)
+        rows.append((task, nc, services.task_due_on(task)))
+    rows.sort(key=lambda row: row[2] or datetime.date.max)
+    return render(request, "workflows/my_tasks.html", {"rows": rows, "today": timezone.localdate()})
+
+
+# --- one item -------------------------------------------------------------------------
+
+
+def nc_register(request: AuthedRequest) -> HttpResponse:
+    _require(selectors.can_register(request.user))
+    form = forms.RegisterForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            nc = services.nonconformity_register(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Registered as %(number)s.") % {"number": nc.number})
+            return redirect("nonconformities:detail", pk=nc.pk)
+    return render(
+        request, "workflows/register.html", {"form": form}, status=422 if form.errors else 200
+    )
+
+
+def nc_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    nc = _visible(request, pk)
+    today = timezone.localdate()
+    tasks = [(task, services.task_due_on(task)) for task in records.open_tasks_of(nc)]
+    return render(
+        request,
+        "workflows/detail.html",
+        {
+            "nc": nc,
+            "actions": nc.actions.select_related("owner", "revision"),
+            "events": nc.events.select_related("actor"),
+            "tasks": tasks,
+            "age": working_days_between(nc.created_on, nc.closed_on or today),
+            "overdue": nc.is_overdue_on(today),
+            "can_manage": selectors.can_manage(request.user),
+            "reassign_form": forms.ReassignForm(),
+            "reopen_form": forms.ReasonForm(),
+        },
+    )
+
+
+def nc_record_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
+    nc = _visible(request, pk)
+    response = HttpResponse(records.record_pdf(nc), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{nc.number.replace("/", "-")}.pdf"'
+    return response
+
+
+def evidence_file(request: AuthedRequest, pk: int, action_pk: int | None = None) -> FileResponse:
+    """Evidence files are served only to those who may see the item."""
+    nc = _visible(request, pk)
+    field = (
+        get_object_or_404(Action, pk=action_pk, nonconformity=nc).evidence_file
+        if action_pk
+        else nc.evidence_file
+    )
+    if not field:
+        raise Http404
+    name = (field.name or "evidence").rsplit("/", 1)[-1]
+    return FileResponse(field.open("rb"), as_attachment=True, filename=name)
+
+
+@require_POST
+def nc_reopen(request: AuthedRequest, pk: int) -> HttpResponse:
+    _require(selectors.can_manage(request.user))
+    nc = _visible(request, pk)
+    form = forms.ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Give the reason."))
+        services.nonconformity_reopen(nc=nc, user=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Reopened: the unit analyses it again."))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("nonconformities:detail", pk=pk)
+
+
+# --- tasks ----------------------------------------------------------------------------
+
+STEP_FORMS = {
+    "analysis": forms.AnalysisForm,
+    "plan_review": forms.PlanReviewForm,
+    "verification": forms.VerifyForm,
+}
+
+
+def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
+    """Every human step: the record and the step's form; only the task's owner submits."""
+    task = selectors.task_for(request.user, task_pk)
+    if task is None:
+        raise Http404
+    nc = Nonconformity.objects.select_related("unit", "service_card").get(
+        pk=task.process.artifact_object_id
+    )
+    step = task.flow_task.name
+    mine = task.owner_id == request.user.pk and task.finished is None
+    if request.method == "POST":
+        _require(mine)
+    form = _step_form(request, step, nc)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _complete(step, task, request.user, form)
+        except services.StepAlreadyDone:
+            messages.error(request, _("This step was completed already; nothing was changed."))
+            return redirect("nonconformities:detail", pk=nc.pk)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Step completed: %(step)s.") % {"step": task.flow_task})
+            return redirect("nonconformities:detail", pk=nc.pk)
+    context = {
+        "nc": nc,
+        "task": task,
+        "step": step,
+        "mine": mine,
+        "due": services.task_due_on(task),
+        "form": form,
+        "similar": selectors.similar_items(nc) if step == "triage" else [],
+        "action": Action.objects.get(pk=task.data["action"]) if step == "implement" else None,
+        "actions": nc.actions.filter(plan_round=nc.plan_round).select_related("owner"),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "workflows/task.html", context, status=status)
+
+
+def _step_form(request: AuthedRequest, step: str, nc: Nonconformity):
+    data = request.POST if request.method == "POST" else None
+    files = request.FILES if request.method == "POST" else None
+    if step == "planning":
+        initial = [
+            {"kind": a.kind, "description": a.description, "owner": a.owner_id, "due_on": a.due_on}
+            for a in nc.actions.filter(plan_round=nc.plan_round, done_on__isnull=True)
+        ]
+        return forms.ActionFormSet(data, initial=initial or None, prefix="actions")
+    if step == "triage":
+        return forms.TriageForm(data, nc=nc)
+    if step == "implement":
+        return forms.ActionDoneForm(data, files, nc=nc)
+    return STEP_FORMS[step](data)
+
+
+def _complete(step: str, task, user, form) -> None:
+    if step == "triage":
+        services.nonconformity_triage(task=task, user=user, **form.cleaned_data)
+    elif step == "analysis":
+        services.nonconformity_analyse(task=task, user=user, **form.service_kwargs())
+    elif step == "planning":
+        actions = [f.cleaned_data for f in form.forms if f.has_changed() and f.cleaned_data]
+        services.nonconformity_plan(task=task, user=user, actions=actions)
+    elif step == "plan_review":
+        services.nonconformity_review_plan(task=task, user=user, **form.cleaned_data)
+    elif step == "implement":
+        services.action_complete(task=task, user=user, **form.cleaned_data)
+    elif step == "verification":
+        services.nonconformity_verify(task=task, user=user, **form.cleaned_data)
+
+
+@require_POST
+def task_reassign(request: AuthedRequest, task_pk: int) -> HttpResponse:
+    _require(selectors.can_manage(request.user))
+    task = selectors.task_for(request.user, task_pk)
+    if task is None:
+        raise Http404
+    form = forms.ReassignForm(request.POST)
+    nc_pk = task.process.artifact_object_id
+    if not form.is_valid():
+        messages.error(request, _("Choose the person and give the reason."))
+        return redirect("nonconformities:detail", pk=nc_pk)
+    try:
+        services.task_reassign(task=task, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Step handed over."))
+    except services.StepAlreadyDone:
+        messages.error(request, _("This step was completed already; nothing was changed."))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("nonconformities:detail", pk=nc_pk)
+
+
+# --- inbox ----------------------------------------------------------------------------
+
+
+def inbox(request: AuthedRequest) -> HttpResponse:
+    if request.method == "POST":
+        notification = get_object_or_404(selectors.inbox(request.user), pk=request.POST.get("read"))
+        services.notification_mark_read(notification=notification, user=request.user)
+        if notification.url:
+            return redirect(notification.url)
+        return redirect(reverse("nonconformities:inbox"))
+    return render(
+        request, "workflows/inbox.html", {"notifications": selectors.inbox(request.user)[:200]}
+    )
