@@ -146,7 +146,7 @@ def _notify_new_tasks(process_id: int) -> None:
         notify_once(
             task.owner,
             "task_assigned",
-            {"nc": nc, "step": task.flow_task, "due": task_due_on(task)},
+            {"nc": nc, "step": task.flow_task.task_title, "due": task_due_on(task)},
             key=f"assigned:{task.pk}:{task.owner_id}",
             url=reverse("nonconformities:task", args=[task.pk]),
         )
@@ -484,7 +484,7 @@ def task_reassign(*, task: Task, by: User, to: User, reason: str) -> Task:
             by,
             "reassign",
             nc.status,
-            note=f"{task.flow_task}: {previous} → {to}. {reason.strip()}",
+            note=f"{task.flow_task.task_title}: {previous} → {to}. {reason.strip()}",
         )
     transaction.on_commit(lambda: _notify_new_tasks(task.process_id))
     return task
@@ -571,7 +571,7 @@ def task_remind(*, host: Task, slot: int, today: datetime.date | None = None) ->
         "task_reminder",
         {
             "nc": nc,
-            "step": host.flow_task,
+            "step": host.flow_task.task_title,
             "due": due,
             "days_left": working_days_between(today, due),
         },
@@ -590,7 +590,7 @@ def task_escalate(*, escalation: Task, today: datetime.date | None = None) -> in
     due = task_due_on(host)
     context = {
         "nc": nc,
-        "step": host.flow_task,
+        "step": host.flow_task.task_title,
         "due": due,
         "owner": host.owner,
         "days_overdue": working_days_between(due, today) if due else 0,
@@ -611,7 +611,7 @@ def task_escalate(*, escalation: Task, today: datetime.date | None = None) -> in
             from_status=nc.status,
             to_status=nc.status,
             note=_("%(step)s overdue since %(due)s (%(owner)s)")
-            % {"step": host.flow_task, "due": due, "owner": host.owner},
+            % {"step": host.flow_task.task_title, "due": due, "owner": host.owner},
         )
     return sent
 

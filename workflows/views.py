@@ -207,7 +207,9 @@ def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, _("Step completed: %(step)s.") % {"step": task.flow_task})
+            messages.success(
+                request, _("Step completed: %(step)s.") % {"step": task.flow_task.task_title}
+            )
             return redirect("nonconformities:detail", pk=nc.pk)
     context = {
         "nc": nc,
@@ -232,7 +234,8 @@ def _step_form(request: AuthedRequest, step: str, nc: Nonconformity):
             {"kind": a.kind, "description": a.description, "owner": a.owner_id, "due_on": a.due_on}
             for a in nc.actions.filter(plan_round=nc.plan_round, done_on__isnull=True)
         ]
-        return forms.ActionFormSet(data, initial=initial or None, prefix="actions")
+        # The current plan pre-fills the empty form only; a posted form is read as posted.
+        return forms.ActionFormSet(data, initial=None if data else initial, prefix="actions")
     if step == "triage":
         return forms.TriageForm(data, nc=nc)
     if step == "implement":
@@ -246,7 +249,7 @@ def _complete(step: str, task, user, form) -> None:
     elif step == "analysis":
         services.nonconformity_analyse(task=task, user=user, **form.service_kwargs())
     elif step == "planning":
-        actions = [f.cleaned_data for f in form.forms if f.has_changed() and f.cleaned_data]
+        actions = [f.cleaned_data for f in form.forms if f.cleaned_data]
         services.nonconformity_plan(task=task, user=user, actions=actions)
     elif step == "plan_review":
         services.nonconformity_review_plan(task=task, user=user, **form.cleaned_data)

@@ -120,3 +120,177 @@ def test_task_notification_is_emailed_in_the_owners_language(
     [message] = [m for m in mail.outbox if m.to == ["head@urzad.example"]]
     assert message.subject.startswith(nc.number) and "waits for you" in message.subject
     assert "/nonconformities/tasks/" in message.body
+
+
+def test_reject_needs_a_reason_and_keeps_the_typing(client_for, coordinator, nc):
+    [triage] = open_task(nc, "triage")
+    client = client_for(coordinator)
+    response = client.post(
+        task_url(triage), {"decision": "reject", "severity": "minor", "reason": ""}
+    )
+    assert response.status_code == 422
+    assert "Podaj powód." in response.content.decode()
+    response = client.post(
+        task_url(triage),
+        {"decision": "reject", "severity": "minor", "reason": "To nie jest niezgodność"},
+    )
+    nc.refresh_from_db()
+    assert nc.status == Status.REJECTED and nc.closed_on
+    assert not open_task(nc)
+    assert nc.events.get(transition="reject").note == "To nie jest niezgodność"
+
+
+def test_merge_closes_the_duplicate_with_a_link(client_for, coordinator, nc, card_a):
+    from workflows.models import Source
+    from workflows.services import nonconformity_register
+
+    duplicate = nonconformity_register(
+        user=coordinator,
+        title="Znowu brak opłat",
+        description="To samo",
+        source=Source.COMPLAINT,
+        unit=card_a.unit,
+        service_card=card_a,
+    )
+    [triage] = open_task(duplicate, "triage")
+    page = client_for(coordinator).get(task_url(triage)).content.decode()
+    assert nc.number in page.split("data-similar")[1]  # similar items shown at triage
+    client_for(coordinator).post(
+        task_url(triage),
+        {"decision": "merge", "severity": "minor", "merge_into": nc.pk, "reason": "Duplikat"},
+    )
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.merged_into) == (Status.MERGED, nc)
+    assert nc.events.filter(transition="duplicate_merged").exists()
+
+
+def test_plan_returned_then_approved(client_for, coordinator, head_a, staff, nc, category):
+    walk_to_planning(client_for, coordinator, head_a, nc, category)
+    plan(client_for, head_a, staff, nc)
+    [review] = open_task(nc, "plan_review")
+    response = client_for(coordinator).post(task_url(review), {"approve": "0", "comment": ""})
+    assert response.status_code == 422  # a returned plan needs a comment
+    client_for(coordinator).post(task_url(review), {"approve": "0", "comment": "Dodaj termin"})
+    nc.refresh_from_db()
+    assert nc.status == Status.PLANNING
+    [planning] = open_task(nc, "planning")
+    page = client_for(head_a).get(task_url(planning)).content.decode()
+    assert "Zaktualizować kartę A-01" in page  # the returned plan is pre-filled
+    plan(client_for, head_a, staff, nc)
+    assert Action.objects.filter(nonconformity=nc).count() == 2  # replaced, not doubled
+
+
+def test_not_effective_goes_back_to_a_new_plan(
+    client_for, coordinator, head_a, staff, nc, category
+):
+    walk_to_planning(client_for, coordinator, head_a, nc, category)
+    plan(client_for, head_a, staff, nc)
+    [review] = open_task(nc, "plan_review")
+    client_for(coordinator).post(task_url(review), {"approve": "1"})
+    for task in open_task(nc, "implement"):
+        client_for(task.owner).post(task_url(task), {"evidence": "Zrobione"})
+    [verification] = open_task(nc, "verification")
+    client_for(coordinator).post(
+        task_url(verification), {"verdict": "not_effective", "evidence": "Skargi nadal"}
+    )
+    nc.refresh_from_db()
+    assert (nc.status, nc.plan_round) == (Status.PLANNING, 2)
+    [planning] = open_task(nc, "planning")
+    assert planning.owner == head_a
+    plan(client_for, head_a, staff, nc)
+    assert Action.objects.filter(nonconformity=nc).count() == 4  # the first round kept
+
+
+def test_verify_at_next_measurement_waits_then_closes(
+    client_for, coordinator, head_a, staff, nc, category
+):
+    from workflows.services import nonconformity_record_measurement
+
+    walk_to_planning(client_for, coordinator, head_a, nc, category)
+    plan(client_for, head_a, staff, nc)
+    [review] = open_task(nc, "plan_review")
+    client_for(coordinator).post(task_url(review), {"approve": "1"})
+    for task in open_task(nc, "implement"):
+        client_for(task.owner).post(task_url(task), {"evidence": "Zrobione"})
+    [verification] = open_task(nc, "verification")
+    client_for(coordinator).post(
+        task_url(verification), {"verdict": "next_measurement", "evidence": "Zmierzymy w 2027"}
+    )
+    nc.refresh_from_db()
+    assert nc.status == Status.AWAITING_MEASUREMENT and not open_task(nc)
+    nonconformity_record_measurement(nc=nc, effective=True, evidence="2027: 81 % (75–86 %)")
+    nc.refresh_from_db()
+    assert nc.status == Status.CLOSED
+
+
+def test_reopen_a_closed_item(client_for, coordinator, head_a, staff, nc, category):
+    test_accept_analyse_plan_implement_effective_closed(
+        client_for, coordinator, head_a, staff, nc, category
+    )
+    client = client_for(coordinator)
+    assert client.post(f"/nonconformities/{nc.pk}/reopen/", {"reason": ""}).status_code == 302
+    nc.refresh_from_db()
+    assert nc.status == Status.CLOSED  # a reason is required
+    client.post(f"/nonconformities/{nc.pk}/reopen/", {"reason": "Wskaźnik znów poniżej celu"})
+    nc.refresh_from_db()
+    assert nc.status == Status.ANALYSIS
+    [analysis] = open_task(nc, "analysis")
+    assert analysis.owner == head_a
+    assert nc.events.last().transition == "reopen"
+
+
+def test_deputy_takes_the_step_when_the_head_is_absent(client_for, coordinator, head_a, nc, unit_a):
+    import datetime
+
+    from qms.roles import Role
+    from tests.factories import UserFactory
+    from workflows.models import Absence
+
+    deputy = UserFactory(username="deputy_a", roles=[Role.HEAD], unit=unit_a)
+    unit_a.deputy = deputy
+    unit_a.save()
+    today = datetime.date.today()
+    Absence.objects.create(user=head_a, starts_on=today, ends_on=today + datetime.timedelta(days=5))
+    [triage] = open_task(nc, "triage")
+    client_for(coordinator).post(task_url(triage), {"decision": "accept", "severity": "minor"})
+    [analysis] = open_task(nc, "analysis")
+    assert analysis.owner == deputy
+    # the absent head still sees the unit's item, but cannot act on the deputy's step
+    assert client_for(head_a).get(task_url(analysis)).status_code == 200
+    assert client_for(head_a).post(task_url(analysis), {}).status_code == 403
+
+
+def test_unit_without_head_or_deputy_goes_to_the_coordinator(coordinator, card_b, unit_b):
+    from workflows.models import Source
+    from workflows.services import nonconformity_register, responsible_for
+
+    assert unit_b.head is None and responsible_for(unit_b) == coordinator
+    item = nonconformity_register(
+        user=coordinator, title="B", description="B", source=Source.AUDIT, unit=unit_b
+    )
+    [triage] = open_task(item, "triage")
+    assert triage.owner == coordinator
+
+
+def test_coordinator_reassigns_a_step_with_a_reason(client_for, coordinator, head_a, staff, nc):
+    [triage] = open_task(nc, "triage")
+    client_for(coordinator).post(task_url(triage), {"decision": "accept", "severity": "minor"})
+    [analysis] = open_task(nc, "analysis")
+    url = f"/nonconformities/tasks/{analysis.pk}/reassign/"
+    assert client_for(head_a).post(url, {"to": staff.pk, "reason": "x"}).status_code == 403
+    client_for(coordinator).post(url, {"to": staff.pk, "reason": "Kierownik na urlopie"})
+    analysis.refresh_from_db()
+    nc.refresh_from_db()
+    assert analysis.owner == staff and nc.responsible == staff
+    assert "Kierownik na urlopie" in nc.events.get(transition="reassign").note
+
+
+def test_double_submit_completes_a_step_once(client_for, coordinator, nc):
+    [triage] = open_task(nc, "triage")
+    client = client_for(coordinator)
+    data = {"decision": "accept", "severity": "minor"}
+    assert client.post(task_url(triage), data).status_code == 302
+    second = client.post(task_url(triage), data, follow=True)
+    assert "już wykonany" in second.content.decode() or second.status_code in (403, 404)
+    assert nc.events.filter(transition="accept").count() == 1
+    assert len(open_task(nc, "analysis")) == 1

@@ -1,0 +1,110 @@
+"""Working-day deadlines: reminders before the due date, escalation when overdue,
+repeated while it stays overdue — viewflow timers fired by our beat task, each
+notification delivered once however often the sweep runs."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.workflows.conftest import open_task
+from workflows.models import Notification, Source, Status
+from workflows.services import nonconformity_register, nonconformity_triage
+from workflows.tasks import fire_timers
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = datetime.datetime(2026, 11, 2, 9, 0)  # 11 November (Wednesday of week 2) is a holiday
+
+
+def at(day: datetime.date, hour=9):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+@pytest.fixture
+def accepted(coordinator, head_a, card_a):
+    with time_machine.travel(timezone.make_aware(MONDAY), tick=False):
+        nc = nonconformity_register(
+            user=coordinator,
+            title="Termin",
+            description="Test",
+            source=Source.AUDIT,
+            unit=card_a.unit,
+            service_card=card_a,
+        )
+        [triage] = open_task(nc, "triage")
+        nonconformity_triage(task=triage, user=coordinator, decision="accept", severity="minor")
+    nc.refresh_from_db()
+    return nc
+
+
+def notes(user, kind):
+    return list(Notification.objects.filter(user=user, key__startswith=kind).order_by("pk"))
+
+
+def test_due_date_counts_working_days_and_skips_the_holiday(accepted):
+    # analysis: 10 working days from Monday 2 November, skipping 11 November → 17 November
+    assert accepted.step_due_on == datetime.date(2026, 11, 17)
+    assert accepted.status == Status.ANALYSIS
+
+
+def test_reminders_then_escalation_then_repeated_escalation(accepted, head_a, coordinator):
+    due = accepted.step_due_on
+    # 5 working days before 17 Nov is 9 Nov (11 Nov is off); 1 working day before is 16 Nov.
+    with time_machine.travel(at(datetime.date(2026, 11, 6)), tick=False):
+        fire_timers()
+    assert notes(head_a, "remind") == []
+    with time_machine.travel(at(datetime.date(2026, 11, 9)), tick=False):
+        fire_timers()
+        fire_timers()  # a second sweep sends nothing more
+    assert len(notes(head_a, "remind")) == 1
+    with time_machine.travel(at(datetime.date(2026, 11, 16)), tick=False):
+        fire_timers()
+    assert len(notes(head_a, "remind")) == 2
+    assert "Przypomnienie" in notes(head_a, "remind")[-1].subject
+    assert notes(coordinator, "escalate") == []
+
+    with time_machine.travel(at(due), tick=False):
+        fire_timers()
+    assert notes(coordinator, "escalate") == []  # due today is not overdue yet
+    first_overdue = datetime.date(2026, 11, 18)
+    with time_machine.travel(at(first_overdue), tick=False):
+        fire_timers()
+        fire_timers()
+    assert len(notes(coordinator, "escalate")) == 1
+    assert len(notes(head_a, "escalate")) == 1  # the owner hears it too
+    assert accepted.events.filter(transition="escalate").count() == 1
+    # still overdue 5 working days later (escalation_every=5): escalated again
+    with time_machine.travel(at(datetime.date(2026, 11, 25)), tick=False):
+        fire_timers()
+    assert len(notes(coordinator, "escalate")) == 2
+
+
+def test_completed_step_is_never_reminded_or_escalated(
+    client_for, accepted, head_a, coordinator, category
+):
+    [analysis] = open_task(accepted, "analysis")
+    with time_machine.travel(at(datetime.date(2026, 11, 3)), tick=False):
+        client_for(head_a).post(
+            f"/nonconformities/tasks/{analysis.pk}/",
+            {
+                "why_1": "Bo tak",
+                "root_cause": "Przyczyna",
+                "cause_category": category.pk,
+                "occurs_elsewhere": "no",
+            },
+        )
+    analysis.refresh_from_db()
+    assert analysis.finished
+    for day in (10, 16, 18, 25):
+        with time_machine.travel(at(datetime.date(2026, 11, day)), tick=False):
+            fire_timers()
+    assert not Notification.objects.filter(
+        key__regex=rf"^(remind|escalate):{analysis.pk}:"
+    ).exists()
+
+
+def test_beat_schedule_fires_the_timers(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["fire-workflow-timers"]
+    assert entry["task"] == "workflows.tasks.fire_timers"
