@@ -32,6 +32,15 @@ _VIEW_SURVEYS = [
     "surveys.view_desk",
 ]
 
+_VIEW_NONCONFORMITIES = [
+    "workflows.view_nonconformity",
+    "workflows.view_action",
+    "workflows.view_event",
+    "workflows.view_causecategory",
+    "workflows.view_deadlinepolicy",
+    "workflows.view_absence",
+]
+
 # app_label.codename per role. Object-level limits (a head acts only on their own
 # unit) are enforced by selectors and services, not by these model permissions.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -47,10 +56,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_VIEW_SURVEYS,
         "surveys.add_desk",
         "surveys.change_desk",
+        *_VIEW_NONCONFORMITIES,
+        "workflows.add_causecategory",
+        "workflows.change_causecategory",
+        "workflows.change_deadlinepolicy",
+        "workflows.add_absence",
+        "workflows.change_absence",
+        "workflows.delete_absence",
     ],
     Role.HEAD: [*_VIEW_CATALOGUE, "qms.add_servicecardrevision"],
     Role.STAFF: [*_VIEW_CATALOGUE],
-    Role.AUDITOR: [*_VIEW_CATALOGUE, "qms.view_user", *_VIEW_SURVEYS],
+    Role.AUDITOR: [*_VIEW_CATALOGUE, "qms.view_user", *_VIEW_SURVEYS, *_VIEW_NONCONFORMITIES],
 }
 
 # Roles that may open the Django admin (besides superusers).

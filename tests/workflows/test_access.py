@@ -1,0 +1,144 @@
+"""Who may open which nonconformity route: (role, route, own/other unit) → status.
+
+Objects belong to unit A; head_b is the other unit's head. Another unit's item is a
+404 (or 403 for a coordinator-only action), never data. viewflow's own flow URLs
+(assign, unassign, undo, cancel, revive, chart…) are not mounted at all.
+"""
+
+import pytest
+from django.urls import get_resolver
+
+from tests.workflows.conftest import open_task
+from workflows.models import Source
+from workflows.services import nonconformity_register, nonconformity_triage
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = 302
+WHO = ("coordinator", "auditor", "head_a", "head_b", "staff", "anonymous")
+
+
+def row(url, *statuses, method="get"):
+    return [(method, url, who, status) for who, status in zip(WHO, (*statuses, LOGIN), strict=True)]
+
+
+MATRIX = [
+    # lists are filtered, never refused
+    *row("/nonconformities/", 200, 200, 200, 200, 200),
+    *row("/nonconformities/my-tasks/", 200, 200, 200, 200, 200),
+    *row("/nonconformities/inbox/", 200, 200, 200, 200, 200),
+    *row("/nonconformities/export.csv", 200, 200, 200, 200, 200),
+    *row("/nonconformities/export.xlsx", 200, 200, 200, 200, 200),
+    *row("/nonconformities/new/", 200, 403, 403, 403, 403),
+    # one item of unit A
+    *row("/nonconformities/{nc}/", 200, 200, 200, 404, 404),
+    *row("/nonconformities/{nc}/record.pdf", 200, 200, 200, 404, 404),
+    *row("/nonconformities/{nc}/evidence/", 200, 200, 200, 404, 404),
+    *row("/nonconformities/{nc}/reopen/", 302, 403, 403, 403, 403, method="post"),
+    # the triage task (the coordinator's) and the analysis task (head A's)
+    *row("/nonconformities/tasks/{triage}/", 200, 200, 200, 404, 404),
+    *row("/nonconformities/tasks/{analysis}/", 200, 200, 200, 404, 404),
+    *row("/nonconformities/tasks/{analysis}/", 403, 403, 422, 404, 404, method="post"),
+    *row("/nonconformities/tasks/{analysis}/reassign/", 302, 403, 403, 403, 403, method="post"),
+    # administration: the coordinator (and read-only the auditor), never heads or staff
+    *row("/admin/workflows/nonconformity/", 200, 200, LOGIN, LOGIN, LOGIN),
+    *row("/admin/workflows/nonconformity/{nc}/change/", 200, 200, LOGIN, LOGIN, LOGIN),
+    *row("/admin/workflows/causecategory/add/", 200, 403, LOGIN, LOGIN, LOGIN),
+]
+
+
+@pytest.fixture
+def objects(coordinator, head_a, card_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    waiting = nonconformity_register(
+        user=coordinator,
+        title="W kolejce",
+        description="x",
+        source=Source.AUDIT,
+        unit=card_a.unit,
+        service_card=card_a,
+        evidence_file=SimpleUploadedFile("dowod.pdf", b"%PDF-1.4 test"),
+    )
+    accepted = nonconformity_register(
+        user=coordinator, title="Przyjęta", description="x", source=Source.AUDIT, unit=card_a.unit
+    )
+    [triage] = open_task(accepted, "triage")
+    nonconformity_triage(task=triage, user=coordinator, decision="accept", severity="minor")
+    [waiting_triage] = open_task(waiting, "triage")
+    [analysis] = open_task(accepted, "analysis")
+    return {"nc": waiting.pk, "triage": waiting_triage.pk, "analysis": analysis.pk}
+
+
+@pytest.mark.parametrize(("method", "url", "who", "expected"), MATRIX)
+def test_nonconformity_access_matrix(cast, client_for, objects, method, url, who, expected):
+    client = client_for(cast.get(who))
+    response = getattr(client, method)(url.format(**objects))
+    assert response.status_code == expected, f"{who} {method.upper()} {url}"
+
+
+def test_lists_show_only_the_units_items(client_for, head_a, head_b, staff, objects):
+    for user, sees in ((head_a, True), (head_b, False), (staff, False)):
+        page = client_for(user).get("/nonconformities/").content.decode()
+        assert ("NC/" in page) is sees, user
+        export = client_for(user).get("/nonconformities/export.csv").content.decode("utf-8-sig")
+        assert ("NC/" in export) is sees, user
+
+
+def test_action_owner_sees_their_task_and_the_item_read_only(
+    client_for, coordinator, head_a, staff, card_a, category
+):
+    import datetime
+
+    from workflows.services import (
+        nonconformity_analyse,
+        nonconformity_plan,
+        nonconformity_review_plan,
+    )
+
+    nc = nonconformity_register(
+        user=coordinator, title="Akcja", description="x", source=Source.AUDIT, unit=card_a.unit
+    )
+    [t] = open_task(nc, "triage")
+    nonconformity_triage(task=t, user=coordinator, decision="accept")
+    [t] = open_task(nc, "analysis")
+    nonconformity_analyse(
+        task=t,
+        user=head_a,
+        immediate_correction="",
+        why_chain=["a"],
+        root_cause="b",
+        cause_category=category,
+        occurs_elsewhere="no",
+    )
+    [t] = open_task(nc, "planning")
+    due = datetime.date.today() + datetime.timedelta(days=10)
+    nonconformity_plan(
+        task=t,
+        user=head_a,
+        actions=[{"kind": "corrective", "description": "Zrób", "owner": staff, "due_on": due}],
+    )
+    [t] = open_task(nc, "plan_review")
+    nonconformity_review_plan(task=t, user=coordinator, approve=True)
+    [implement] = open_task(nc, "implement")
+    client = client_for(staff)
+    assert client.get(f"/nonconformities/{nc.pk}/").status_code == 200
+    assert client.get(f"/nonconformities/tasks/{implement.pk}/").status_code == 200
+    assert (
+        f"/nonconformities/tasks/{implement.pk}/"
+        in client.get("/nonconformities/my-tasks/").content.decode()
+    )
+    assert client.post(f"/nonconformities/{nc.pk}/reopen/", {"reason": "x"}).status_code == 403
+
+
+def test_viewflow_flow_urls_are_not_mounted():
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    routes = [r for r in walk(get_resolver().url_patterns) if not r.startswith("admin/")]
+    for word in ("/assign/", "/unassign/", "/undo/", "/revive/", "/cancel/", "chart/", "/execute/"):
+        assert not [r for r in routes if word in r], word
