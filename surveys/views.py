@@ -107,6 +107,8 @@ def kiosk_form(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         channel=Channel.KIOSK,
         desk=desk,
         kiosk=True,
+        # One tablet serves a whole queue from one address; its link is the desk's secret.
+        rate_limited=False,
         thanks_url=reverse("ankieta:kiosk_thanks", args=[slug, key]),
         extra={"kiosk_start": start},
     )

@@ -13,14 +13,21 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import (
     Browser,
     BrowserContext,
     Page,
     Playwright,
+    Request,
     Response,
     sync_playwright,
 )
+
+from surveys.models import Desk
+from surveys.services import questionnaire_install_default
 
 REQUIRE_ENV = "QMS_REQUIRE_BROWSER_TESTS"
 CHROMIUM_ENV = "QMS_CHROMIUM"
@@ -116,7 +123,20 @@ def browser(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+def allowed_navigation_failures() -> list[str]:
+    """Navigation failures (Playwright's `request.failure`) a test expects, none by default.
+
+    Going Back to a page that was the answer to a POST makes the browser ask before
+    sending the form again ("net::ERR_CACHE_MISS"): a test that does so on purpose adds
+    that here, and `new_page` does not count it as a problem.
+    """
+    return []
+
+
+@pytest.fixture
+def new_page(
+    browser: Browser, allowed_navigation_failures: list[str]
+) -> Iterator[Callable[..., Page]]:
     """Open a page in a fresh context (no shared cookies or cache); closed after the test.
 
     Uncaught JavaScript errors fail the test, and so does a stylesheet or script that
@@ -132,6 +152,11 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         if response.status >= 400 and own and not request.is_navigation_request():
             problems.append(f"HTTP {response.status} for {request.url}")
 
+    def check_failure(request: Request) -> None:
+        expected = request.failure in allowed_navigation_failures
+        if not (expected and request.is_navigation_request()):
+            problems.append(f"failed: {request.url}")
+
     def make(**context_options: Any) -> Page:
         options = {"viewport": DESKTOP, "locale": "pl-PL", **context_options}
         context = browser.new_context(**options)
@@ -140,7 +165,7 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         page = context.new_page()
         page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
         page.on("response", check_response)
-        page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+        page.on("requestfailed", check_failure)
         return page
 
     yield make
@@ -153,3 +178,73 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
 def page(new_page: Callable[..., Page]) -> Page:
     """A desktop-sized page (1280×800, Polish browser locale)."""
     return new_page()
+
+
+# --- shared by the kiosk and paper-entry tests -------------------------------------------
+
+WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_report(page: Page, where: str, tags: list[str], include: str | None = None) -> str:
+    """axe-core on the page as it is now (or on the `include` selector only): one readable
+    line per problem, or "" when there is none."""
+    options = {"runOnly": {"type": "tag", "values": tags}, "resultTypes": ["violations"]}
+    context = {"include": [[include]]} if include else None
+    violations = Axe().run(page, context=context, options=options).response["violations"]
+    if not violations:
+        return ""
+    scope = f" in {include}" if include else ""
+    lines = [f"axe: {len(violations)} accessibility violation(s){scope} on {where} ({page.url}):"]
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} [{violation['impact']}] {violation['help']} "
+            f"({violation['helpUrl']})"
+        )
+        for node in violation["nodes"]:
+            target = " ".join(str(part) for part in node["target"])
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"    at {target}: {summary}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def assert_accessible() -> Callable[..., None]:
+    """`assert_accessible(page, where, tags=WCAG21_AA, include=None)`: fail on any axe
+    violation, by default of WCAG 2.1 A/AA only (the staff pages' viewflow chrome is not
+    ours to fix for best practices)."""
+
+    def check(
+        page: Page, where: str, *, tags: list[str] = WCAG21_AA, include: str | None = None
+    ) -> None:
+        report = axe_report(page, where, tags, include)
+        if report:
+            pytest.fail(report, pytrace=False)
+
+    return check
+
+
+@pytest.fixture
+def live_survey(transactional_db: None, card_a: Any) -> Any:
+    """The default questionnaire, open, installed for the live server (card A-01 exists)."""
+    return questionnaire_install_default()
+
+
+@pytest.fixture
+def desk_a(unit_a: Any) -> Desk:
+    return Desk.objects.create(code="A-1", name="Stanowisko A1", unit=unit_a)
+
+
+@pytest.fixture
+def log_in(live_server: Any) -> Callable[[Page, Any], None]:
+    """`log_in(page, user)`: the page's browser context gets that user's session cookie
+    (no login form: it is not what these tests are about)."""
+
+    def go(page: Page, user: Any) -> None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies(
+            [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+        )
+
+    return go
