@@ -56,6 +56,14 @@ class RegisterForm(forms.ModelForm):
         pass  # nonconformity_register validates and saves
 
 
+class ObservationRegisterForm(RegisterForm):
+    """Staff raising a nonconformity from their unit's observation: source, unit and card
+    come from the observation."""
+
+    class Meta(RegisterForm.Meta):
+        fields = ["title", "description", "severity"]
+
+
 DECISIONS = [
     ("accept", _("Accept: the unit analyses it")),
     ("reject", _("Reject (give the reason)")),

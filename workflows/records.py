@@ -1,5 +1,6 @@
 """The printable record of one nonconformity (PDF) and its open steps."""
 
+import datetime
 import io
 
 from django.utils import timezone
@@ -12,7 +13,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from qms.pdf import register_fonts
-from workflows.models import Nonconformity
+from workflows.models import Action, Nonconformity
 
 
 def open_tasks_of(nc: Nonconformity) -> list[Task]:
@@ -23,6 +24,24 @@ def open_tasks_of(nc: Nonconformity) -> list[Task]:
         .select_related("owner")
         .order_by("created")
     )
+
+
+def task_rows(tasks: list[Task]) -> list[tuple[Task, Nonconformity, datetime.date | None]]:
+    """(task, its nonconformity, its due date) in three queries, whatever the number of tasks."""
+    items = Nonconformity.objects.select_related("unit").in_bulk(
+        {t.process.artifact_object_id for t in tasks}
+    )
+    action_ids = [t.data["action"] for t in tasks if t.flow_task.name == "implement"]
+    due_by_action = dict(Action.objects.filter(pk__in=action_ids).values_list("pk", "due_on"))
+    rows: list[tuple[Task, Nonconformity, datetime.date | None]] = []
+    for task in tasks:
+        nc = items[task.process.artifact_object_id]
+        if task.flow_task.name == "implement":
+            due = due_by_action.get(task.data["action"])
+        else:
+            due = nc.step_due_on
+        rows.append((task, nc, due))
+    return rows
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:

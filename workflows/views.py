@@ -90,11 +90,8 @@ def nc_export(request: AuthedRequest, fmt: str) -> HttpResponse:
 
 
 def my_tasks(request: AuthedRequest) -> HttpResponse:
-    tasks = list(selectors.open_tasks(request.user))
-    rows = []
-    for task in tasks:
-        nc = Nonconformity.objects.select_related("unit").get(pk=task.process.artifact_object_id)
-        rows.append((task, nc, services.task_due_on(task)))
+    """The user's open steps, earliest due first (a fixed number of queries)."""
+    rows = records.task_rows(list(selectors.open_tasks(request.user)))
     rows.sort(key=lambda row: row[2] or datetime.date.max)
     return render(request, "workflows/my_tasks.html", {"rows": rows, "today": timezone.localdate()})
 
@@ -103,19 +100,57 @@ def my_tasks(request: AuthedRequest) -> HttpResponse:
 
 
 def nc_register(request: AuthedRequest) -> HttpResponse:
-    _require(selectors.can_register(request.user))
-    form = forms.RegisterForm(request.POST or None, request.FILES or None)
+    """The coordinator registers from any source; staff raise one from an observation."""
+    observation = _observation(request)
+    _require(selectors.can_register(request.user) or observation is not None)
+    data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    if observation is not None:
+        form: forms.RegisterForm = forms.ObservationRegisterForm(
+            data, initial={"title": observation.summary[:200], "description": observation.example}
+        )
+    else:
+        form = forms.RegisterForm(data, files)
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        if observation is not None:
+            fields.update(
+                source=Source.OBSERVATION,
+                observation=observation,
+                unit=observation.card.unit,
+                service_card=observation.card,
+                evidence_summary=_("%(what)s: about %(n)s per month (staff estimate)")
+                % {"what": observation.get_kind_display(), "n": observation.per_month},
+            )
         try:
-            nc = services.nonconformity_register(user=request.user, **form.cleaned_data)
+            nc = services.nonconformity_register(user=request.user, **fields)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, _("Registered as %(number)s.") % {"number": nc.number})
-            return redirect("nonconformities:detail", pk=nc.pk)
+            if selectors.visible_nonconformities(request.user).filter(pk=nc.pk).exists():
+                return redirect("nonconformities:detail", pk=nc.pk)
+            return redirect("surveys_staff:observation_list")
     return render(
-        request, "workflows/register.html", {"form": form}, status=422 if form.errors else 200
+        request,
+        "workflows/register.html",
+        {"form": form, "observation": observation},
+        status=422 if form.errors else 200,
     )
+
+
+def _observation(request: AuthedRequest):
+    from surveys.selectors import observation_cards, observation_list
+
+    pk = request.GET.get("obserwacja", "")
+    if not pk.isdigit():
+        return None
+    observation = observation_list(request.user).filter(pk=int(pk)).first()
+    if (
+        observation is None
+        or not observation_cards(request.user).filter(pk=observation.card_id).exists()
+    ):
+        raise Http404
+    return observation
 
 
 def nc_detail(request: AuthedRequest, pk: int) -> HttpResponse:

@@ -16,7 +16,9 @@ def test_healthz_503_when_broker_is_down(anonymous, monkeypatch):
     import celery_app
 
     # Nothing listens on port 1: the connection is refused at once.
-    monkeypatch.setattr(celery_app, "app", Celery("down", broker="redis://127.0.0.1:1/0"))
+    monkeypatch.setattr(
+        celery_app, "app", Celery("down", broker="redis://127.0.0.1:1/0", set_as_current=False)
+    )
     response = anonymous.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"].startswith("error")

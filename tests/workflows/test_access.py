@@ -142,3 +142,33 @@ def test_viewflow_flow_urls_are_not_mounted():
     routes = [r for r in walk(get_resolver().url_patterns) if not r.startswith("admin/")]
     for word in ("/assign/", "/unassign/", "/undo/", "/revive/", "/cancel/", "chart/", "/execute/"):
         assert not [r for r in routes if word in r], word
+
+
+def test_list_pages_use_a_fixed_number_of_queries(
+    client_for, coordinator, head_a, card_a, django_assert_max_num_queries
+):
+    def register(n):
+        for i in range(n):
+            nonconformity_register(
+                user=coordinator,
+                title=f"N{i}",
+                description="x",
+                source=Source.AUDIT,
+                unit=card_a.unit,
+            )
+
+    register(2)
+    client = client_for(coordinator)
+    urls = ["/nonconformities/", "/nonconformities/my-tasks/", "/nonconformities/?overdue=1"]
+    counts = {}
+    for url in urls:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as few:
+            client.get(url)
+        counts[url] = len(few.captured_queries)
+    register(8)
+    for url in urls:
+        with django_assert_max_num_queries(counts[url]):
+            client.get(url)

@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 
 from tests.workflows.conftest import in_days, open_task
-from workflows.models import Action, Status
+from workflows.models import Action, Nonconformity, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -294,3 +294,40 @@ def test_double_submit_completes_a_step_once(client_for, coordinator, nc):
     assert "już wykonany" in second.content.decode() or second.status_code in (403, 404)
     assert nc.events.filter(transition="accept").count() == 1
     assert len(open_task(nc, "analysis")) == 1
+
+
+def test_staff_raise_a_nonconformity_from_their_observation(
+    client_for, staff, coordinator, card_a, card_b
+):
+    from surveys.services import observation_record
+    from workflows.models import Source
+
+    observation = observation_record(
+        user=staff,
+        card=card_a,
+        kind="document_error",
+        summary="Brak podpisu",
+        frequency=4,
+        period="week",
+    )
+    client = client_for(staff)
+    url = f"/nonconformities/new/?obserwacja={observation.pk}"
+    assert "Brak podpisu" in client.get(url).content.decode()
+    response = client.post(
+        url, {"title": "Brak podpisu na wnioskach", "description": "Często", "severity": "minor"}
+    )
+    assert response.status_code == 302
+    nc = Nonconformity.objects.get()
+    assert (nc.source, nc.observation, nc.unit, nc.service_card) == (
+        Source.OBSERVATION,
+        observation,
+        card_a.unit,
+        card_a,
+    )
+    assert nc.status == Status.TRIAGE and open_task(nc, "triage")[0].owner == coordinator
+    # without an observation of their own unit, staff cannot register
+    assert client.get("/nonconformities/new/").status_code == 403
+    other = observation_record(
+        user=coordinator, card=card_b, kind="question", summary="Inna", frequency=1, period="month"
+    )
+    assert client.get(f"/nonconformities/new/?obserwacja={other.pk}").status_code == 404
