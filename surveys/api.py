@@ -279,9 +279,7 @@ class ResponseListView(generics.ListAPIView):
             day = params.get(name)
             if day:
                 try:
-                    responses = responses.filter(
-                        **{lookup: datetime.date.fromisoformat(day)}
-                    )
+                    responses = responses.filter(**{lookup: datetime.date.fromisoformat(day)})
                 except ValueError:
                     raise serializers.ValidationError(
                         {name: [_("Use the date format YYYY-MM-DD.")]}

@@ -74,6 +74,9 @@ class Command(BaseCommand):
 
         questionnaire_install_default()
         desks = self._load_desks(units)
+        from workflows import demo
+
+        demo.load()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo office ready: {len(units)} units, "
