@@ -52,6 +52,7 @@ def test_worker_runs_a_task_sent_through_the_broker():
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    app.conf.task_always_eager = False  # this test is about the real broker and worker
     try:
         app.send_task("qms.tasks.heartbeat")
         deadline = time.monotonic() + 60

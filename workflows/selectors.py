@@ -9,7 +9,7 @@
 
 import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -82,7 +82,8 @@ def filtered_list(
     if params.get("overdue"):
         items = items.filter(status__in=OPEN_STATUSES, step_due_on__lt=today)
         chosen["overdue"] = "1"
-    items = items.order_by("step_due_on", "-year", "-sequence")
+    # Overdue and soonest-due first; closed items (no due date) last on every database.
+    items = items.order_by(F("step_due_on").asc(nulls_last=True), "-year", "-sequence")
     return items, chosen
 
 

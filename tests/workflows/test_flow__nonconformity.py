@@ -331,3 +331,39 @@ def test_staff_raise_a_nonconformity_from_their_observation(
         user=coordinator, card=card_b, kind="question", summary="Inna", frequency=1, period="month"
     )
     assert client.get(f"/nonconformities/new/?obserwacja={other.pk}").status_code == 404
+
+
+def test_action_evidence_file_type_and_size_are_checked(
+    client_for, coordinator, head_a, staff, nc, category, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    walk_to_planning(client_for, coordinator, head_a, nc, category)
+    plan(client_for, head_a, staff, nc)
+    [review] = open_task(nc, "plan_review")
+    client_for(coordinator).post(task_url(review), {"approve": "1"})
+    task = next(t for t in open_task(nc, "implement") if t.owner == staff)
+    client = client_for(staff)
+    bad_type = SimpleUploadedFile("skrypt.exe", b"MZ...", content_type="application/octet-stream")
+    response = client.post(task_url(task), {"evidence": "Zrobione", "evidence_file": bad_type})
+    assert response.status_code == 422
+    assert "Zrobione" in response.content.decode()  # the typed evidence stays
+    settings.EVIDENCE_MAX_BYTES = 100
+    too_big = SimpleUploadedFile(
+        "protokol.pdf", b"%PDF" + b"x" * 200, content_type="application/pdf"
+    )
+    response = client.post(task_url(task), {"evidence": "Zrobione", "evidence_file": too_big})
+    assert response.status_code == 422 and "za duży" in response.content.decode()
+    settings.EVIDENCE_MAX_BYTES = 10_000_000
+    good = SimpleUploadedFile("protokol.pdf", b"%PDF-1.4 ok", content_type="application/pdf")
+    assert client.post(task_url(task), {"evidence": "", "evidence_file": good}).status_code == 302
+    action = Action.objects.get(pk=task.data["action"])
+    assert action.evidence_file.name.endswith(".pdf") and action.done_on
+    download = client.get(f"/nonconformities/{nc.pk}/actions/{action.pk}/evidence/")
+    assert download.status_code == 200
+    assert (
+        client_for(head_a)
+        .get(f"/nonconformities/{nc.pk}/actions/{action.pk}/evidence/")
+        .status_code
+        == 200
+    )
