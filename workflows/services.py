@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.fsm import TransitionNotAllowed
+from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -45,6 +46,10 @@ REMINDER_HOUR = datetime.time(8, 0)
 
 class StepAlreadyDone(Exception):
     """The task was completed (or reassigned) by someone else in the meantime."""
+
+
+class StepBusy(Exception):
+    """Someone else is completing a step of this item at this very moment."""
 
 
 # --- who and when -------------------------------------------------------------------
@@ -119,6 +124,14 @@ def _record(
 
 def _complete_task(task: Task, user: User, change: Callable[[Nonconformity], None]) -> None:
     """Run `change` and complete the task, under the process lock, exactly once."""
+    try:
+        _complete_locked(task, user, change)
+    except FlowLockFailed:
+        raise StepBusy from None
+    _notify_new_tasks(task.process_id)
+
+
+def _complete_locked(task: Task, user: User, change: Callable[[Nonconformity], None]) -> None:
     with NonconformityFlow.lock(task.process_id), transaction.atomic():
         task.refresh_from_db()
         if task.status != STATUS.ASSIGNED:
@@ -134,7 +147,6 @@ def _complete_task(task: Task, user: User, change: Callable[[Nonconformity], Non
         change(nc)
         nc.save()
         activation.execute()
-    _notify_new_tasks(task.process_id)
 
 
 def _notify_new_tasks(process_id: int) -> None:

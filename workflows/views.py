@@ -239,6 +239,13 @@ def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
         except services.StepAlreadyDone:
             messages.error(request, _("This step was completed already; nothing was changed."))
             return redirect("nonconformities:detail", pk=nc.pk)
+        except services.StepBusy:
+            _apply_errors(
+                form,
+                ValidationError(
+                    _("Someone is completing a step of this item right now. Send it again.")
+                ),
+            )
         except ValidationError as error:
             _apply_errors(form, error)
         else:

@@ -367,3 +367,25 @@ def test_action_evidence_file_type_and_size_are_checked(
         .status_code
         == 200
     )
+
+
+def test_a_locked_item_gets_a_clear_message_and_keeps_the_typing(
+    client_for, coordinator, nc, monkeypatch
+):
+    from viewflow.workflow.exceptions import FlowLockFailed
+
+    from workflows import services
+
+    def locked(*args, **kwargs):
+        raise FlowLockFailed("locked")
+
+    monkeypatch.setattr(services, "_complete_locked", locked)
+    [triage] = open_task(nc, "triage")
+    response = client_for(coordinator).post(
+        task_url(triage), {"decision": "reject", "severity": "minor", "reason": "Mój powód"}
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Ktoś właśnie wykonuje" in page and "Mój powód" in page
+    nc.refresh_from_db()
+    assert nc.status == Status.TRIAGE
