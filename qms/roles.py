@@ -87,6 +87,11 @@ def has_role(user, role: str) -> bool:
     return role in user_roles(user)
 
 
+def is_authenticated(user) -> bool:
+    """The permission of every staff application: any logged-in user; pages scope further."""
+    return user.is_authenticated
+
+
 def is_coordinator(user) -> bool:
     return user.is_authenticated and (user.is_superuser or has_role(user, Role.COORDINATOR))
 

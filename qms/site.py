@@ -5,19 +5,16 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application, Site
 
 from qms import views
+from qms.roles import is_authenticated
 from surveys.site import SurveysApp
 from workflows.site import NonconformitiesApp
-
-
-def _authenticated(user) -> bool:
-    return user.is_authenticated
 
 
 class DashboardApp(Application):
     title = _("Dashboard")
     icon = "dashboard"
     app_name = "dashboard"
-    permission = staticmethod(_authenticated)
+    permission = staticmethod(is_authenticated)
     menu_template_name = "qms/menu_dashboard.html"
 
     index_path = path("", views.home, name="index")
@@ -27,7 +24,7 @@ class CatalogueApp(Application):
     title = _("Service catalogue")
     icon = "menu_book"
     app_name = "catalogue"
-    permission = staticmethod(_authenticated)
+    permission = staticmethod(is_authenticated)
     menu_template_name = "qms/menu_catalogue.html"
 
     index_path = path("", views.unit_list, name="index")

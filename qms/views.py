@@ -3,7 +3,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,6 +25,28 @@ class AuthedRequest(HttpRequest):
     """Every view below runs behind LoginRequiredMiddleware."""
 
     user: User
+
+
+def require(allowed: bool) -> None:
+    """403 unless the access policy allows it (object scoping gives 404 elsewhere)."""
+    if not allowed:
+        raise PermissionDenied
+
+
+def apply_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: per field where it can, else on top.
+
+    A formset gets them as its non-form errors.
+    """
+    if isinstance(form, BaseFormSet):
+        form._non_form_errors = form.error_class(error.messages)  # type: ignore[attr-defined]
+        return
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
 
 
 class LoginView(auth_views.LoginView):

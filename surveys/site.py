@@ -4,11 +4,8 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
+from qms.roles import is_authenticated
 from surveys import staff_views as views
-
-
-def _authenticated(user) -> bool:
-    return user.is_authenticated
 
 
 class SurveysApp(Application):
@@ -16,7 +13,7 @@ class SurveysApp(Application):
     icon = "poll"
     app_name = "surveys"  # URL prefix /surveys/; the public form is /ankieta/
     namespace = "surveys_staff"
-    permission = staticmethod(_authenticated)
+    permission = staticmethod(is_authenticated)
     menu_template_name = "surveys/staff/menu.html"
 
     index_path = path("", views.index, name="index")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qms.views import AuthedRequest
+from qms.views import AuthedRequest, apply_service_errors, require
 from surveys import exports, qr, selectors, services
 from surveys.forms import (
     ActivateForm,
@@ -45,21 +45,6 @@ from surveys.models import (
 from surveys.views import FormMode, _run_form
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form, field by field where it can."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
 def index(request: AuthedRequest) -> HttpResponse:
     user = request.user
     context = {
@@ -76,7 +61,7 @@ def index(request: AuthedRequest) -> HttpResponse:
 
 
 def version_list(request: AuthedRequest) -> HttpResponse:
-    _require(selectors.can_read_survey_data(request.user))
+    require(selectors.can_read_survey_data(request.user))
     questionnaires = Questionnaire.objects.prefetch_related("versions")
     versions = QuestionnaireVersion.objects.select_related("questionnaire").annotate(
         question_count=Count("questions", distinct=True),
@@ -96,7 +81,7 @@ def version_list(request: AuthedRequest) -> HttpResponse:
 
 
 def questionnaire_create(request: AuthedRequest) -> HttpResponse:
-    _require(selectors.can_manage_surveys(request.user))
+    require(selectors.can_manage_surveys(request.user))
     form = NewQuestionnaireForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         questionnaire = form.save()
@@ -116,7 +101,7 @@ def questionnaire_create(request: AuthedRequest) -> HttpResponse:
 
 @require_POST
 def version_create(request: AuthedRequest) -> HttpResponse:
-    _require(selectors.can_manage_surveys(request.user))
+    require(selectors.can_manage_surveys(request.user))
     form = NewDraftForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -136,7 +121,7 @@ def _version(pk: int) -> QuestionnaireVersion:
 
 
 def version_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    _require(selectors.can_read_survey_data(request.user))
+    require(selectors.can_read_survey_data(request.user))
     version = _version(pk)
     others = version.questionnaire.versions.exclude(pk=pk)
     return render(
@@ -165,7 +150,7 @@ def version_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def version_edit(request: AuthedRequest, pk: int) -> HttpResponse:
-    _require(selectors.can_manage_surveys(request.user))
+    require(selectors.can_manage_surveys(request.user))
     version = _version(pk)
     if version.status == QuestionnaireVersion.Status.CLOSED:
         messages.error(request, _("A closed version cannot change."))
@@ -175,7 +160,7 @@ def version_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             services.version_update(version=version, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("Version saved."))
             return redirect("surveys_staff:version_detail", pk=pk)
@@ -193,7 +178,7 @@ def version_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def version_transition(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
-    _require(selectors.can_manage_surveys(request.user))
+    require(selectors.can_manage_surveys(request.user))
     version = _version(pk)
     try:
         if action == "pilot":
@@ -217,7 +202,7 @@ def version_transition(request: AuthedRequest, pk: int, action: str) -> HttpResp
 
 
 def version_compare(request: AuthedRequest, pk: int, other: int) -> HttpResponse:
-    _require(selectors.can_read_survey_data(request.user))
+    require(selectors.can_read_survey_data(request.user))
     new, old = _version(pk), _version(other)
     if new.questionnaire_id != old.questionnaire_id:
         raise PermissionDenied
@@ -232,7 +217,7 @@ def version_compare(request: AuthedRequest, pk: int, other: int) -> HttpResponse
 
 def version_preview(request: AuthedRequest, pk: int) -> HttpResponse:
     """The form exactly as respondents see it; it checks answers and stores nothing."""
-    _require(selectors.can_read_survey_data(request.user))
+    require(selectors.can_read_survey_data(request.user))
     version = _version(pk)
     mode = FormMode(
         channel=Channel.WEB,
@@ -244,7 +229,7 @@ def version_preview(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def question_edit(request: AuthedRequest, pk: int, question_pk: int | None = None) -> HttpResponse:
-    _require(selectors.can_manage_surveys(request.user))
+    require(selectors.can_manage_surveys(request.user))
     version = _version(pk)
     question = get_object_or_404(version.questions, pk=question_pk) if question_pk else None
     if not version.is_editable:
@@ -264,7 +249,7 @@ def question_edit(request: AuthedRequest, pk: int, question_pk: int | None = Non
                 **form.service_fields(),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("Question saved."))
             return redirect(reverse("surveys_staff:version_detail", args=[pk]) + "#questions")
@@ -278,7 +263,7 @@ def question_edit(request: AuthedRequest, pk: int, question_pk: int | None = Non
 
 @require_POST
 def question_action(request: AuthedRequest, pk: int, question_pk: int, action: str) -> HttpResponse:
-    _require(selectors.can_manage_surveys(request.user))
+    require(selectors.can_manage_surveys(request.user))
     version = _version(pk)
     question = get_object_or_404(version.questions, pk=question_pk)
     try:
@@ -296,7 +281,7 @@ def question_action(request: AuthedRequest, pk: int, question_pk: int, action: s
 
 
 def suggestion_list(request: AuthedRequest) -> HttpResponse:
-    _require(selectors.can_read_survey_data(request.user))
+    require(selectors.can_read_survey_data(request.user))
     suggestions = Suggestion.objects.select_related("version", "version__questionnaire")
     return render(request, "surveys/staff/suggestion_list.html", {"suggestions": suggestions[:500]})
 
@@ -306,7 +291,7 @@ def suggestion_list(request: AuthedRequest) -> HttpResponse:
 
 def desk_list(request: AuthedRequest) -> HttpResponse:
     desks = selectors.desk_list(request.user)
-    _require(desks.exists() or selectors.can_manage_surveys(request.user))
+    require(desks.exists() or selectors.can_manage_surveys(request.user))
     questionnaire = Questionnaire.objects.filter(versions__status="active").first()
     return render(
         request,
@@ -326,7 +311,7 @@ def _visible_desk(request: AuthedRequest, pk: int) -> Desk:
 def qr_sheet(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     """A printable A4 PDF of QR codes: the desk's own code and one per service of its unit."""
     desks = [_visible_desk(request, pk)] if pk else list(selectors.desk_list(request.user))
-    _require(bool(desks))
+    require(bool(desks))
     questionnaire = get_object_or_404(Questionnaire, versions__status="active")
     pdf = qr.desk_sheet_pdf(questionnaire, desks)
     name = f"qr-{desks[0].code if pk else 'stanowiska'}.pdf"
@@ -338,7 +323,7 @@ def qr_sheet(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def desk_new_kiosk_key(request: AuthedRequest, pk: int) -> HttpResponse:
     """Retire a lost or stolen tablet's link: the desk gets a new kiosk address."""
-    _require(selectors.can_manage_surveys(request.user))
+    require(selectors.can_manage_surveys(request.user))
     desk = get_object_or_404(Desk, pk=pk)
     services.desk_new_kiosk_key(desk=desk)
     messages.success(request, _("Desk %(code)s has a new kiosk address.") % {"code": desk.code})
@@ -349,7 +334,7 @@ def desk_new_kiosk_key(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def interview_start(request: AuthedRequest) -> HttpResponse:
-    _require(selectors.can_enter_responses(request.user))
+    require(selectors.can_enter_responses(request.user))
     return render(
         request,
         "surveys/staff/interview_start.html",
@@ -359,7 +344,7 @@ def interview_start(request: AuthedRequest) -> HttpResponse:
 
 def interview_form(request: AuthedRequest, pk: int, desk_pk: int) -> HttpResponse:
     """Staff read the questions to a client at a desk; staff member and desk are recorded."""
-    _require(selectors.can_enter_responses(request.user))
+    require(selectors.can_enter_responses(request.user))
     desk = get_object_or_404(selectors.entry_desks(request.user), pk=desk_pk)
     version = next((v for v in selectors.entry_versions() if v.pk == pk), None)
     if version is None:
@@ -388,7 +373,7 @@ def _visible_batch(request: AuthedRequest, pk: int) -> PaperBatch:
 
 def batch_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    _require(selectors.can_enter_responses(user) or selectors.can_read_survey_data(user))
+    require(selectors.can_enter_responses(user) or selectors.can_read_survey_data(user))
     versions = selectors.entry_versions()
     form = BatchForm(
         request.POST or None,
@@ -397,12 +382,12 @@ def batch_list(request: AuthedRequest) -> HttpResponse:
         initial={"collected_on": timezone.localdate()},
     )
     if request.method == "POST":
-        _require(selectors.can_enter_responses(user))
+        require(selectors.can_enter_responses(user))
         if form.is_valid():
             try:
                 batch = services.batch_open(operator=user, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 return redirect("surveys_staff:batch_enter", pk=batch.pk)
     return render(
@@ -421,12 +406,12 @@ def batch_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     batch = _visible_batch(request, pk)
     form = BatchCloseForm(request.POST or None)
     if request.method == "POST":
-        _require(selectors.can_enter_responses(request.user))
+        require(selectors.can_enter_responses(request.user))
         if form.is_valid():
             try:
                 services.batch_close(batch=batch, user=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Batch closed."))
                 return redirect("surveys_staff:batch_detail", pk=pk)
@@ -451,7 +436,7 @@ def batch_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _sheet_screen(request: AuthedRequest, pk: int, *, verify: bool) -> HttpResponse:
     """One paper form per screen, keyboard first; after saving, the next empty one."""
-    _require(selectors.can_enter_responses(request.user))
+    require(selectors.can_enter_responses(request.user))
     batch = _visible_batch(request, pk)
     if batch.status != PaperBatch.Status.OPEN:
         messages.error(request, _("This batch is closed; nothing can be added to it."))
@@ -500,7 +485,7 @@ def _sheet_screen(request: AuthedRequest, pk: int, *, verify: bool) -> HttpRespo
             except services.DuplicateSubmission:
                 pass  # Enter pressed twice: the sheet is stored once
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 return redirect(here)
     else:
@@ -546,7 +531,7 @@ def batch_verify(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def batch_resolve(request: AuthedRequest, pk: int, sheet: int) -> HttpResponse:
-    _require(selectors.can_enter_responses(request.user))
+    require(selectors.can_enter_responses(request.user))
     batch = _visible_batch(request, pk)
     entry = get_object_or_404(batch.second_entries, sheet_number=sheet)
     try:
@@ -566,15 +551,15 @@ def observation_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     cards = selectors.observation_cards(user)
     can_record = cards.exists()
-    _require(can_record or selectors.can_read_survey_data(user))
+    require(can_record or selectors.can_read_survey_data(user))
     form = ObservationForm(request.POST or None, cards=cards)
     if request.method == "POST":
-        _require(can_record)
+        require(can_record)
         if form.is_valid():
             try:
                 services.observation_record(user=user, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Observation recorded. Thank you."))
                 return redirect("surveys_staff:observation_list")
@@ -619,15 +604,15 @@ def round_nothing(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def round_list(request: AuthedRequest) -> HttpResponse:
-    _require(selectors.can_read_survey_data(request.user))
+    require(selectors.can_read_survey_data(request.user))
     form = RoundForm(request.POST or None)
     if request.method == "POST":
-        _require(selectors.can_manage_surveys(request.user))
+        require(selectors.can_manage_surveys(request.user))
         if form.is_valid():
             try:
                 round_ = services.round_open(user=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Round opened; staff are being notified."))
                 return redirect("surveys_staff:round_detail", pk=round_.pk)
@@ -644,10 +629,10 @@ def round_list(request: AuthedRequest) -> HttpResponse:
 
 
 def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    _require(selectors.can_read_survey_data(request.user))
+    require(selectors.can_read_survey_data(request.user))
     round_ = get_object_or_404(selectors.round_list(), pk=pk)
     if request.method == "POST":
-        _require(selectors.can_manage_surveys(request.user))
+        require(selectors.can_manage_surveys(request.user))
         services.round_close(round_=round_, user=request.user)
         messages.success(request, _("Round closed."))
         return redirect("surveys_staff:round_detail", pk=pk)
@@ -673,7 +658,7 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def response_list(request: AuthedRequest) -> HttpResponse:
-    _require(selectors.can_read_responses(request.user))
+    require(selectors.can_read_responses(request.user))
     responses = selectors.response_list(request.user)
     return render(
         request,
@@ -688,7 +673,7 @@ def response_list(request: AuthedRequest) -> HttpResponse:
 
 def response_export(request: AuthedRequest, fmt: str) -> HttpResponse:
     """Every live response as CSV or XLSX, one column per question key (coordinator, auditor)."""
-    _require(selectors.can_read_survey_data(request.user))
+    require(selectors.can_read_survey_data(request.user))
     if fmt not in {"csv", "xlsx"}:
         raise Http404
     frame = exports.responses_frame(selectors.response_list(request.user))

@@ -4,18 +4,15 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
+from qms.roles import is_authenticated
 from workflows import views
-
-
-def _authenticated(user) -> bool:
-    return user.is_authenticated
 
 
 class NonconformitiesApp(Application):
     title = _("Nonconformities")
     icon = "report_problem"
     app_name = "nonconformities"
-    permission = staticmethod(_authenticated)
+    permission = staticmethod(is_authenticated)
     menu_template_name = "workflows/menu.html"
 
     index_path = path("", views.nc_list, name="index")

@@ -4,8 +4,7 @@ every change from one service in workflows.services. Another unit's item is a 40
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import BaseFormSet
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,28 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qms.models import OrgUnit
-from qms.views import AuthedRequest
+from qms.views import AuthedRequest, apply_service_errors, require
 from surveys.exports import to_csv, to_xlsx
 from workflows import exports, forms, records, selectors, services
 from workflows.models import Action, Nonconformity, Severity, Source, Status
 from workflows.workdays import working_days_between
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if isinstance(form, BaseFormSet):
-        form._non_form_errors = form.error_class(error.messages)  # type: ignore[attr-defined]
-        return
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def _visible(request: AuthedRequest, pk: int) -> Nonconformity:
@@ -102,7 +84,7 @@ def my_tasks(request: AuthedRequest) -> HttpResponse:
 def nc_register(request: AuthedRequest) -> HttpResponse:
     """The coordinator registers from any source; staff raise one from an observation."""
     observation = _observation(request)
-    _require(selectors.can_register(request.user) or observation is not None)
+    require(selectors.can_register(request.user) or observation is not None)
     data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     if observation is not None:
         form: forms.RegisterForm = forms.ObservationRegisterForm(
@@ -124,7 +106,7 @@ def nc_register(request: AuthedRequest) -> HttpResponse:
         try:
             nc = services.nonconformity_register(user=request.user, **fields)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("Registered as %(number)s.") % {"number": nc.number})
             if selectors.visible_nonconformities(request.user).filter(pk=nc.pk).exists():
@@ -197,7 +179,7 @@ def evidence_file(request: AuthedRequest, pk: int, action_pk: int | None = None)
 
 @require_POST
 def nc_reopen(request: AuthedRequest, pk: int) -> HttpResponse:
-    _require(selectors.can_manage(request.user))
+    require(selectors.can_manage(request.user))
     nc = _visible(request, pk)
     form = forms.ReasonForm(request.POST)
     try:
@@ -231,7 +213,7 @@ def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
     step = task.flow_task.name
     mine = task.owner_id == request.user.pk and task.finished is None
     if request.method == "POST":
-        _require(mine)
+        require(mine)
     form = _step_form(request, step, nc)
     if request.method == "POST" and form.is_valid():
         try:
@@ -240,14 +222,14 @@ def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
             messages.error(request, _("This step was completed already; nothing was changed."))
             return redirect("nonconformities:detail", pk=nc.pk)
         except services.StepBusy:
-            _apply_errors(
+            apply_service_errors(
                 form,
                 ValidationError(
                     _("Someone is completing a step of this item right now. Send it again.")
                 ),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request, _("Step completed: %(step)s.") % {"step": task.flow_task.task_title}
@@ -303,7 +285,7 @@ def _complete(step: str, task, user, form) -> None:
 
 @require_POST
 def task_reassign(request: AuthedRequest, task_pk: int) -> HttpResponse:
-    _require(selectors.can_manage(request.user))
+    require(selectors.can_manage(request.user))
     task = selectors.task_for(request.user, task_pk)
     if task is None:
         raise Http404
