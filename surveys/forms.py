@@ -1,5 +1,6 @@
 """The response form, built from a questionnaire version's questions."""
 
+import functools
 from typing import Any
 
 from django import forms
@@ -34,6 +35,30 @@ def read_submission_token(token: str, version: QuestionnaireVersion) -> str | No
     return data.get("n") if data.get("v") == version.pk else None
 
 
+class ServiceCardField(forms.ChoiceField):
+    """The catalogue (grouped by unit) is built only to render the field; checking a
+    submitted code is one indexed lookup instead of loading every card and its unit."""
+
+    card: ServiceCard | None = None
+
+    def valid_value(self, value):
+        self.card = ServiceCard.objects.filter(is_active=True, code=value).first()
+        return self.card is not None
+
+
+def version_questions(version: QuestionnaireVersion) -> list[Question]:
+    """A version's questions with their choices; memoised per process once the version
+    is no longer a draft (from then on its questions never change)."""
+    if version.is_editable:
+        return list(version.questions.prefetch_related("choices"))
+    return _frozen_questions(version.pk, version.created_at)
+
+
+@functools.lru_cache(maxsize=16)
+def _frozen_questions(version_pk: int, created_at) -> list[Question]:
+    return list(Question.objects.filter(version_id=version_pk).prefetch_related("choices"))
+
+
 def field_name(question: Question) -> str:
     return f"q_{question.key}"
 
@@ -60,7 +85,7 @@ class ResponseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.version = version
         self.enforce_required = enforce_required
-        self.questions = list(version.questions.prefetch_related("choices"))
+        self.questions = version_questions(version)
         self.page = page or max((q.page for q in self.questions), default=1)
         for question in self.questions:
             self.fields[field_name(question)] = self._field_for(question)
@@ -70,7 +95,7 @@ class ResponseForm(forms.Form):
         common: dict[str, Any] = {"label": label, "required": False, "help_text": question.help}
         kind = Question.Kind
         if question.kind == kind.SERVICE:
-            return forms.ChoiceField(choices=self._service_choices(), **common)
+            return ServiceCardField(choices=self._service_choices, **common)
         if question.kind == kind.TEXT:
             return forms.CharField(
                 max_length=question.max_length,
@@ -140,7 +165,11 @@ class ResponseForm(forms.Form):
                 continue
             by_value = {c.value: c for c in question.choices.all()}
             if question.kind == Question.Kind.SERVICE:
-                answers[question.key] = ServiceCard.objects.get(code=value)
+                field = self.fields[field_name(question)]
+                card = getattr(field, "card", None)
+                answers[question.key] = (
+                    card if card and card.code == value else (ServiceCard.objects.get(code=value))
+                )
             elif question.kind == Question.Kind.MULTIPLE:
                 answers[question.key] = [by_value[v] for v in value]
             elif question.has_choices:

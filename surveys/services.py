@@ -130,7 +130,6 @@ def version_close(*, version: QuestionnaireVersion) -> QuestionnaireVersion:
     return version
 
 
-@transaction.atomic
 def response_submit(
     *,
     version: QuestionnaireVersion,
@@ -143,21 +142,18 @@ def response_submit(
     today: datetime.date | None = None,
     batch: PaperBatch | None = None,
     sheet_number: int | None = None,
+    questions: list[Question] | None = None,
 ) -> Response:
     """Store one complete response, once.
 
     `answers` maps question keys to cleaned values (a Choice, a list of Choices, a
     ServiceCard, an int or a str) — see `surveys.forms.ResponseForm`. Raises
     DuplicateSubmission when the form's one-time nonce was used before; nothing is
-    stored then.
+    stored then. Reads and row building happen before the transaction, which holds
+    only the INSERTs (on SQLite it is the database-wide write lock).
     """
     today = today or timezone.localdate()
-    try:
-        with transaction.atomic():
-            UsedSubmissionToken.objects.create(nonce=nonce, used_on=timezone.localdate())
-    except IntegrityError:
-        raise DuplicateSubmission from None
-    response = Response.objects.create(
+    response = Response(
         version=version,
         channel=channel,
         submitted_on=today,
@@ -166,8 +162,20 @@ def response_submit(
         entered_by=entered_by,
         batch=batch,
         sheet_number=sheet_number,
+        service_card=service_card,
+        service_revision=service_card.revision_on(today) if service_card else None,
     )
-    _store_answers(response, answers, service_card)
+    rows = _answer_rows(response, answers, questions)
+    try:
+        with transaction.atomic():
+            # The token first: a repeated submission fails here, before anything else.
+            UsedSubmissionToken.objects.create(nonce=nonce, used_on=timezone.localdate())
+            response.save(force_insert=True)
+            Answer.objects.bulk_create(rows)
+    except IntegrityError:
+        if UsedSubmissionToken.objects.filter(nonce=nonce).exists():
+            raise DuplicateSubmission from None
+        raise
     return response
 
 
@@ -179,10 +187,16 @@ def _store_answers(
         service_card.revision_on(response.submitted_on) if service_card else None
     )
     response.save(update_fields=["service_card", "service_revision"])
-    questions = {q.key: q for q in response.version.questions.all()}
+    Answer.objects.bulk_create(_answer_rows(response, answers))
+
+
+def _answer_rows(
+    response: Response, answers: dict[str, Any], questions: list[Question] | None = None
+) -> list[Answer]:
+    by_key = {q.key: q for q in (questions or response.version.questions.all())}
     rows = []
     for key, value in answers.items():
-        question = questions[key]
+        question = by_key[key]
         values = value if isinstance(value, list) else [value]
         for item in values:
             if item in (None, "", []):
@@ -195,7 +209,7 @@ def _store_answers(
                 rows.append(Answer(response=response, question=question, number=item))
             else:
                 rows.append(Answer(response=response, question=question, text=str(item)))
-    Answer.objects.bulk_create(rows)
+    return rows
 
 
 def service_card_of(answers: dict[str, Any]) -> ServiceCard | None:

@@ -57,12 +57,10 @@ def _rate_limited(request: HttpRequest) -> bool:
     address = request.META.get("REMOTE_ADDR", "")
     day_salt = f"{settings.SECRET_KEY}:{timezone.localdate()}"
     key = "survey-rate:" + hashlib.sha256(f"{day_salt}:{address}".encode()).hexdigest()
-    cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
+    except ValueError:  # the first this hour; if another request just added it, count on
+        count = 1 if cache.add(key, 1, timeout=3600) else cache.incr(key)
     return count > settings.SURVEY_RATE_LIMIT_PER_HOUR
 
 
@@ -80,7 +78,7 @@ def survey_form(request: HttpRequest, slug: str) -> HttpResponse:
     mode = FormMode(
         channel=channel if channel in PUBLIC_CHANNELS else Channel.WEB,
         # An unknown desk code in a QR link is ignored: the client still gets the form.
-        desk=Desk.objects.filter(code=params.get("stanowisko", "")).first(),
+        desk=Desk.objects.filter(code=code).first() if (code := params.get("stanowisko")) else None,
         thanks_url=reverse("ankieta:thanks"),
     )
     return _run_form(request, selectors.open_version(slug), mode, closed_page=True)
@@ -156,11 +154,10 @@ def _run_form(
                 raise Http404
             context = {"lang": lang, "office": Office.current()}
             return render(request, "surveys/closed.html", context, status=404)
-        service = next(
-            (q for q in version.questions.all() if q.kind == Question.Kind.SERVICE), None
-        )
-
         if request.method == "GET":
+            service = next(
+                (q for q in version.questions.all() if q.kind == Question.Kind.SERVICE), None
+            )
             initial = {"token": new_submission_token(version)}
             if service and request.GET.get("usluga"):
                 initial[field_name(service)] = request.GET["usluga"]
@@ -173,7 +170,7 @@ def _run_form(
             return _render(request, form, page - 1, mode, lang, validate=False)
         if not form.is_valid():
             return _render(request, form, page, mode, lang, status=422)
-        if page < version.page_count:
+        if page < max((q.page for q in form.questions), default=1):
             # The same bound form shows the next page; its answers are not judged yet.
             return _render(request, form, page + 1, mode, lang, validate=False)
 
@@ -208,6 +205,7 @@ def _run_form(
                 service_card=service_card_of(answers),
                 desk=mode.desk,
                 entered_by=mode.entered_by,
+                questions=form.questions,
             )
         except DuplicateSubmission:
             # A double click or a resubmitted page: the first one is stored; same thanks.
