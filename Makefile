@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/honcho run $(BIN)/python manage.py
 PORT ?= 8000
 
-.PHONY: run test install translations messages lint typecheck pytest clean
+.PHONY: run test install translations messages lint typecheck pytest clean bench-submit
 
 run: install .env translations
 	$(MANAGE) migrate --noinput
@@ -59,6 +59,25 @@ typecheck: install
 pytest: install translations
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmark of anonymous survey submission against a baseline view (bench/README.md):
+# SQLite always; PostgreSQL (+ Redis cache) too when BENCH_DATABASE_URL (+ BENCH_REDIS_URL)
+# is set. The database named in BENCH_DATABASE_URL is dropped and re-created.
+BENCH_DURATION ?= 20
+BENCH_CONNECTIONS ?= 32
+BENCH_ROUNDS ?= 1
+BENCH_ARGS = --duration $(BENCH_DURATION) --connections $(BENCH_CONNECTIONS) --rounds $(BENCH_ROUNDS)
+bench-submit:
+	@test -x $(BIN)/python || { echo "no $(VENV): run 'make install' first"; exit 1; }
+	@status=0; \
+	$(BIN)/python -m bench.run_submit $(BENCH_ARGS) || status=1; \
+	if [ -n "$(BENCH_DATABASE_URL)" ]; then \
+	  $(BIN)/python -m bench.run_submit $(BENCH_ARGS) --database-url "$(BENCH_DATABASE_URL)" \
+	    $(if $(BENCH_REDIS_URL),--redis-url "$(BENCH_REDIS_URL)") || status=1; \
+	else \
+	  echo "PostgreSQL run skipped: set BENCH_DATABASE_URL (see bench/README.md)"; \
+	fi; \
+	exit $$status
 
 clean:
 	rm -rf data .pytest_cache .mypy_cache .ruff_cache

@@ -51,7 +51,7 @@ def version_questions(version: QuestionnaireVersion) -> list[Question]:
     is no longer a draft (from then on its questions never change)."""
     if version.is_editable:
         return list(version.questions.prefetch_related("choices"))
-    return _frozen_questions(version.pk, version.created_at)
+    return list(_frozen_questions(version.pk, version.created_at))  # callers may reorder it
 
 
 @functools.lru_cache(maxsize=16)
