@@ -97,7 +97,7 @@ class DeadlinePolicy(models.Model):
         _("reminders (working days before the due date)"),
         max_length=30,
         default="5,1",
-        help_text=_("Comma-separated, e.g. 5,1."),
+        help_text=_("One or two numbers, comma-separated, e.g. 5,1."),
     )
     escalation_every = models.PositiveSmallIntegerField(
         _("repeat the escalation every (working days)"), default=5
@@ -113,11 +113,17 @@ class DeadlinePolicy(models.Model):
 
     def clean(self):
         try:
-            self.reminder_list()
+            days = self.reminder_list()
         except ValueError:
+            days = [-1]
+        if len(days) > 2 or any(d < 1 for d in days):
             raise ValidationError(
-                {"reminder_days": _("Write whole numbers separated by commas, e.g. 5,1.")}
-            ) from None
+                {
+                    "reminder_days": _(
+                        "Write one or two whole numbers separated by a comma, e.g. 5,1."
+                    )
+                }
+            )
 
     def reminder_list(self) -> list[int]:
         return sorted(

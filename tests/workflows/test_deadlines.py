@@ -108,3 +108,19 @@ def test_completed_step_is_never_reminded_or_escalated(
 def test_beat_schedule_fires_the_timers(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["fire-workflow-timers"]
     assert entry["task"] == "workflows.tasks.fire_timers"
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [("5,1", True), ("3", True), ("5,3,1", False), ("x", False), ("0", False)]
+)
+def test_deadline_policy_takes_one_or_two_reminders(value, ok):
+    from django.core.exceptions import ValidationError
+
+    from workflows.models import DeadlinePolicy
+
+    policy = DeadlinePolicy(severity="minor", reminder_days=value)
+    if ok:
+        policy.clean()
+    else:
+        with pytest.raises(ValidationError):
+            policy.clean()
