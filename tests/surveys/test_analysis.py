@@ -91,7 +91,7 @@ def test_no_comparison_with_a_suppressed_year():
         (50, 50, True),
         (74, 26, False),
         (6, 3, False),
-    ],  # 50 %: whole CI < 80 %; 70 %: CI reaches 80 %
+    ],  # 50 %: the whole CI lies below 80 %; 74 %: the CI reaches 80 %; 9: suppressed
 )
 def test_a_standard_is_breached_only_when_the_whole_interval_is_below(yes, no, breached):
     table = analysis.shares(frame(yes_no(2026, "A-01", yes, no)), "card_useful", ["card"])
