@@ -221,3 +221,57 @@ def version_compare(old: QuestionnaireVersion, new: QuestionnaireVersion) -> dic
         "changed": changed,
         "unchanged": unchanged,
     }
+
+
+def answer_frame(*, years: list[int] | None = None, include_pilot: bool = False):
+    """Live answers as the analysis frame (surveys.analysis.ANSWER_COLUMNS), one query.
+
+    Service answers are stored on the response, so every answer row carries its card
+    and unit; the year is the response date's year (the annual cycle's survey period).
+    """
+    import pandas as pd
+
+    from surveys.analysis import ANSWER_COLUMNS
+    from surveys.models import Answer
+
+    rows = Answer.objects.filter(response__is_pilot=include_pilot)
+    if years:
+        rows = rows.filter(response__submitted_on__year__in=years)
+    values = rows.values_list(
+        "response_id",
+        "response__submitted_on",
+        "response__service_card__code",
+        "response__service_card__unit__code",
+        "response__channel",
+        "question__key",
+        "choice__value",
+        "number",
+        "text",
+        "choice__is_not_applicable",
+    )
+    frame = pd.DataFrame.from_records(
+        values,
+        columns=[
+            "response",
+            "date",
+            "card",
+            "unit",
+            "channel",
+            "key",
+            "choice",
+            "number",
+            "text",
+            "na",
+        ],
+    )
+    if frame.empty:
+        return pd.DataFrame(columns=ANSWER_COLUMNS)
+    dates = pd.to_datetime(frame["date"])
+    frame["year"] = dates.dt.year
+    frame["month"] = dates.dt.strftime("%Y-%m")
+    frame["value"] = frame["choice"].where(
+        frame["choice"].notna(),
+        frame["number"].astype("string").where(frame["number"].notna(), frame["text"]),
+    )
+    frame["na"] = frame["na"].fillna(False).astype(bool)
+    return frame[ANSWER_COLUMNS]

@@ -114,3 +114,29 @@ def test_missing_information_ranked():
     ranked = analysis.ranked_values(frame(rows), "card_missing", by=["card"])
     first = ranked[ranked["card"] == "A-01"].iloc[0]
     assert (first["value"], first["count"]) == ("fees", 2)
+
+
+@pytest.mark.django_db
+def test_answer_frame_from_the_database_feeds_the_analysis(version, card_a):
+    from surveys.selectors import answer_frame
+    from surveys.services import response_submit
+
+    questions = {q.key: q for q in version.questions.prefetch_related("choices")}
+    for i, value in enumerate(["yes"] * 8 + ["no"] * 3):
+        response_submit(
+            version=version,
+            channel="web",
+            answers={
+                "card_useful": questions["card_useful"].choices.get(value=value),
+                "plain_language": questions["plain_language"].choices.get(value="na"),
+                "comments": "Dobrze",
+            },
+            nonce=f"n{i}",
+            service_card=card_a,
+        )
+    answers = answer_frame()
+    assert list(answers.columns) == analysis.ANSWER_COLUMNS
+    row = analysis.shares(answers, "card_useful", ["card", "unit"]).iloc[0]
+    assert (row["card"], row["n"], row["positive"]) == ("A-01", 11, 8)
+    assert analysis.shares(answers, "plain_language", ["card"]).empty  # all "not applicable"
+    assert set(answers.loc[answers["key"] == "comments", "value"]) == {"Dobrze"}
