@@ -84,6 +84,9 @@ class SubmitSerializer(serializers.Serializer):
         choices=[Channel.WEB, Channel.QR, Channel.KIOSK], default=Channel.WEB
     )
     desk = serializers.CharField(required=False, allow_blank=True, help_text="desk code")
+    kiosk_key = serializers.UUIDField(
+        required=False, help_text="the desk tablet's key; required for the kiosk channel"
+    )
     answers = serializers.DictField(
         child=serializers.JSONField(),
         help_text="question key → choice value, list of values (multiple choice), "
@@ -167,7 +170,15 @@ class SubmitView(APIView):
             errors = {key: [_("There is no such question in this version.")] for key in unknown}
             return ApiResponse({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         desk = None
-        if data.get("desk"):
+        if data["channel"] == Channel.KIOSK:
+            # Only the desk's own tablet speaks for the kiosk channel.
+            desk = Desk.objects.filter(kiosk_key=data.get("kiosk_key")).first()
+            if desk is None:
+                return ApiResponse(
+                    {"errors": {"kiosk_key": [_("This kiosk is not known.")]}},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+        elif data.get("desk"):
             desk = Desk.objects.filter(code=data["desk"]).first()
             if desk is None:
                 return ApiResponse(

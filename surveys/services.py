@@ -10,7 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qms.models import ServiceCard, User
+from qms.models import OrgUnit, ServiceCard, User
 from qms.notifications import notify
 from qms.roles import Role, is_coordinator
 from surveys import default_questionnaire as default
@@ -736,14 +736,22 @@ def observation_delete(*, observation: StaffObservation, user: User) -> None:
 
 
 def _round_participants(round_: ObservationRound) -> list[RoundParticipant]:
+    """Staff of every unit, and every head and deputy (by the org chart or their unit)."""
+    participants: dict[int, RoundParticipant] = {}
+    for unit in OrgUnit.objects.filter(is_active=True).select_related("head", "deputy"):
+        for person in (unit.head, unit.deputy):
+            if person is not None and person.is_active:
+                participants.setdefault(
+                    person.pk, RoundParticipant(round=round_, user=person, unit=unit)
+                )
     people = User.objects.filter(
-        is_active=True,
-        unit__isnull=False,
-        groups__name__in=[Role.STAFF, Role.HEAD],
-    ).distinct()
-    return [
-        RoundParticipant(round=round_, user=u, unit=u.unit) for u in people.select_related("unit")
-    ]
+        is_active=True, unit__isnull=False, groups__name__in=[Role.STAFF, Role.HEAD]
+    ).select_related("unit")
+    for person in people.distinct():
+        participants.setdefault(
+            person.pk, RoundParticipant(round=round_, user=person, unit=person.unit)
+        )
+    return list(participants.values())
 
 
 @transaction.atomic

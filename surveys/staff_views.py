@@ -292,7 +292,7 @@ def suggestion_list(request: AuthedRequest) -> HttpResponse:
 def desk_list(request: AuthedRequest) -> HttpResponse:
     desks = selectors.desk_list(request.user)
     require(desks.exists() or selectors.can_manage_surveys(request.user))
-    questionnaire = Questionnaire.objects.filter(versions__status="active").first()
+    questionnaire = Questionnaire.objects.filter(versions__status="active").order_by("slug").first()
     return render(
         request,
         "surveys/staff/desk_list.html",
@@ -312,7 +312,9 @@ def qr_sheet(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     """A printable A4 PDF of QR codes: the desk's own code and one per service of its unit."""
     desks = [_visible_desk(request, pk)] if pk else list(selectors.desk_list(request.user))
     require(bool(desks))
-    questionnaire = get_object_or_404(Questionnaire, versions__status="active")
+    questionnaire = Questionnaire.objects.filter(versions__status="active").order_by("slug").first()
+    if questionnaire is None:
+        raise Http404
     pdf = qr.desk_sheet_pdf(questionnaire, desks)
     name = f"qr-{desks[0].code if pk else 'stanowiska'}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -42,7 +42,10 @@ class RegisterForm(forms.ModelForm):
         }
 
     def clean_evidence_file(self):
-        return _check_size(self.cleaned_data.get("evidence_file"))
+        upload = _check_size(self.cleaned_data.get("evidence_file"))
+        if upload:
+            Nonconformity._meta.get_field("evidence_file").run_validators(upload)
+        return upload
 
     def clean(self):
         super().clean()

@@ -383,8 +383,41 @@ class Event(models.Model):
         verbose_name_plural = _("events")
         ordering = ["at", "pk"]
 
+    TRANSITIONS = {
+        "register": _("registered"),
+        "accept": _("accepted"),
+        "reject": _("rejected"),
+        "merge": _("merged into another item"),
+        "duplicate_merged": _("a duplicate was merged into this item"),
+        "analyse": _("root cause analysed"),
+        "plan": _("action plan submitted"),
+        "approve_plan": _("plan approved"),
+        "return_plan": _("plan returned"),
+        "complete_action": _("action completed"),
+        "verify": _("effectiveness confirmed"),
+        "not_effective": _("not effective: a new plan"),
+        "await_measurement": _("waits for the next measurement"),
+        "measured_effective": _("re-measured: effective"),
+        "measured_not_effective": _("re-measured: not effective"),
+        "reassign": _("step handed over"),
+        "reopen": _("reopened"),
+        "escalate": _("overdue: escalated"),
+    }
+
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.transition}"
+
+    @property
+    def transition_label(self) -> str:
+        return str(self.TRANSITIONS.get(self.transition, self.transition))
+
+    @property
+    def status_change(self) -> str:
+        """"analysis → planning" in the reader's language, or "" when unchanged."""
+        if not self.to_status or self.to_status == self.from_status:
+            return ""
+        labels = dict(Status.choices)
+        return f"{labels.get(self.from_status, '—')} → {labels.get(self.to_status, self.to_status)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -118,7 +118,7 @@ def record_pdf(nc: Nonconformity) -> bytes:
     story.append(_p(_("History"), sub))
     history = [[_p(h, body) for h in (_("When"), _("Who"), _("What"), _("Note"))]]
     for e in nc.events.select_related("actor"):
-        what = e.transition + (f" — {e.get_meaning_display()}" if e.meaning else "")
+        what = e.transition_label + (f" — {e.get_meaning_display()}" if e.meaning else "")
         history.append(
             [
                 _p(x, body)

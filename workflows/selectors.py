@@ -56,10 +56,14 @@ def task_for(user: User, task_pk: int) -> Task | None:
     )
     if task is None or task.process.artifact_object_id is None:
         return None
-    visible = visible_nonconformities(user).filter(pk=task.process.artifact_object_id)
-    if task.owner_id == user.pk or visible.exists():
+    if task.owner_id == user.pk:
         return task
-    return None
+    # Others' steps: for those who see the whole item through their role or unit; an
+    # action's owner sees the item read-only, but not its other steps.
+    unit_items = Nonconformity.objects.filter(pk=task.process.artifact_object_id)
+    if not can_read_everything(user):
+        unit_items = unit_items.filter(unit_id__in=managed_unit_ids(user))
+    return task if unit_items.exists() else None
 
 
 def filtered_list(
@@ -73,10 +77,10 @@ def filtered_list(
         if value:
             items = items.filter(**{name: value})
             chosen[name] = value
-    if str(params.get("unit", "")).isdigit():
+    if str(params.get("unit", "")).isdigit() and len(str(params["unit"])) < 10:
         items = items.filter(unit_id=int(params["unit"]))
         chosen["unit"] = params["unit"]
-    if str(params.get("year", "")).isdigit():
+    if str(params.get("year", "")).isdigit() and len(str(params["year"])) == 4:
         items = items.filter(year=int(params["year"]))
         chosen["year"] = params["year"]
     if params.get("overdue"):
@@ -101,15 +105,17 @@ def counts(items: QuerySet[Nonconformity]) -> dict:
     }
 
 
-def similar_items(nc: Nonconformity) -> QuerySet[Nonconformity]:
-    """ISO 9001 10.2.1 b3: the same service, unit or cause category, open or closed."""
+def similar_items(nc: Nonconformity, user: User) -> QuerySet[Nonconformity]:
+    """ISO 9001 10.2.1 b3: the same service, unit or cause category, open or closed —
+    among the items this user may see."""
     same = Q(unit_id=nc.unit_id)
     if nc.service_card_id:
         same |= Q(service_card_id=nc.service_card_id)
     if nc.cause_category_id:
         same |= Q(cause_category_id=nc.cause_category_id)
     return (
-        Nonconformity.objects.filter(same)
+        visible_nonconformities(user)
+        .filter(same)
         .exclude(pk=nc.pk)
         .select_related("unit", "service_card")
         .order_by("-year", "-sequence")[:20]

@@ -480,24 +480,30 @@ def task_reassign(*, task: Task, by: User, to: User, reason: str) -> Task:
         raise PermissionDenied
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason.")})
-    with NonconformityFlow.lock(task.process_id):
-        task.refresh_from_db()
-        if task.status != STATUS.ASSIGNED:
-            raise StepAlreadyDone
-        previous = task.owner
-        task.owner = to
-        task.save(update_fields=["owner"])
-        nc = Nonconformity.objects.select_for_update().get(pk=_nc_id(task))
-        if task.flow_task.name != "implement":
-            nc.responsible = to
-            nc.save(update_fields=["responsible"])
-        _record(
-            nc,
-            by,
-            "reassign",
-            nc.status,
-            note=f"{task.flow_task.task_title}: {previous} → {to}. {reason.strip()}",
-        )
+    try:
+        with NonconformityFlow.lock(task.process_id):
+            task.refresh_from_db()
+            if task.status != STATUS.ASSIGNED:
+                raise StepAlreadyDone
+            previous = task.owner
+            task.owner = to
+            task.save(update_fields=["owner"])
+            nc = Nonconformity.objects.select_for_update().get(pk=_nc_id(task))
+            if task.flow_task.name == "implement":
+                # The action changes hands too: its owner is who sees and completes it.
+                Action.objects.filter(pk=task.data["action"]).update(owner=to)
+            else:
+                nc.responsible = to
+                nc.save(update_fields=["responsible"])
+            _record(
+                nc,
+                by,
+                "reassign",
+                nc.status,
+                note=f"{task.flow_task.task_title}: {previous} → {to}. {reason.strip()}",
+            )
+    except FlowLockFailed:
+        raise StepBusy from None
     transaction.on_commit(lambda: _notify_new_tasks(task.process_id))
     return task
 
@@ -575,8 +581,12 @@ def task_remind(*, host: Task, slot: int, today: datetime.date | None = None) ->
     due = task_due_on(host)
     if host.finished is not None or host.owner is None or due is None or due < today:
         return False
-    if host.created.date() > today:  # pragma: no cover - clock skew guard
-        return False
+    days_before = policy_for(Nonconformity.objects.get(pk=_nc_id(host)).severity).reminder_list()
+    if (
+        slot < len(days_before)
+        and add_working_days(due, -days_before[slot]) <= timezone.localtime(host.created).date()
+    ):
+        return False  # the step was given with less time than this reminder's lead
     nc = Nonconformity.objects.get(pk=_nc_id(host))
     return notify_once(
         host.owner,

@@ -138,7 +138,7 @@ def _observation(request: AuthedRequest):
 def nc_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     nc = _visible(request, pk)
     today = timezone.localdate()
-    tasks = [(task, services.task_due_on(task)) for task in records.open_tasks_of(nc)]
+    tasks = [(task, due) for task, _item, due in records.task_rows(records.open_tasks_of(nc))]
     return render(
         request,
         "workflows/detail.html",
@@ -212,6 +212,9 @@ def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
     )
     step = task.flow_task.name
     mine = task.owner_id == request.user.pk and task.finished is None
+    if request.method == "POST" and task.owner_id == request.user.pk and task.finished:
+        messages.error(request, _("This step was completed already; nothing was changed."))
+        return redirect("nonconformities:my_tasks")
     if request.method == "POST":
         require(mine)
     form = _step_form(request, step, nc)
@@ -242,7 +245,7 @@ def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
         "mine": mine,
         "due": services.task_due_on(task),
         "form": form,
-        "similar": selectors.similar_items(nc) if step == "triage" else [],
+        "similar": selectors.similar_items(nc, request.user) if step == "triage" and mine else [],
         "action": Action.objects.get(pk=task.data["action"]) if step == "implement" else None,
         "actions": nc.actions.filter(plan_round=nc.plan_round).select_related("owner"),
     }
@@ -299,6 +302,10 @@ def task_reassign(request: AuthedRequest, task_pk: int) -> HttpResponse:
         messages.success(request, _("Step handed over."))
     except services.StepAlreadyDone:
         messages.error(request, _("This step was completed already; nothing was changed."))
+    except services.StepBusy:
+        messages.error(
+            request, _("Someone is completing a step of this item right now. Send it again.")
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -310,7 +317,10 @@ def task_reassign(request: AuthedRequest, task_pk: int) -> HttpResponse:
 
 def inbox(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
-        notification = get_object_or_404(selectors.inbox(request.user), pk=request.POST.get("read"))
+        read = request.POST.get("read", "")
+        if not read.isdigit():
+            raise Http404
+        notification = get_object_or_404(selectors.inbox(request.user), pk=int(read))
         services.notification_mark_read(notification=notification, user=request.user)
         if notification.url:
             return redirect(notification.url)

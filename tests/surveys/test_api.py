@@ -50,7 +50,12 @@ def test_active_questionnaire_for_kiosk_apps(anonymous, survey):
 
 def test_submit_stores_one_response(anonymous, survey, desk_a):
     token = fetch(anonymous)["submission_token"]
-    body = {"token": token, "channel": "kiosk", "desk": "A-1", "answers": API_ANSWERS}
+    body = {
+        "token": token,
+        "channel": "kiosk",
+        "kiosk_key": str(desk_a.kiosk_key),
+        "answers": API_ANSWERS,
+    }
     first = submit(anonymous, {**body, "suggestion": "Krótsza ankieta"})
     assert first.status_code == 201
     again = submit(anonymous, body)
@@ -75,9 +80,12 @@ def test_submit_stores_one_response(anonymous, survey, desk_a):
         ({"desk": "X-9"}, "desk", "Nie ma takiego stanowiska"),
         ({"token": "tampered"}, "token", "zbyt długo"),
         ({"channel": "paper"}, "channel", "poprawnym wyborem"),
+        ({"channel": "kiosk", "desk": "A-1"}, "kiosk_key", "Nie znamy tego kiosku"),
     ],
 )
-def test_bad_input_is_a_clear_400_and_stores_nothing(anonymous, survey, change, field, message):
+def test_bad_input_is_a_clear_400_and_stores_nothing(
+    anonymous, survey, desk_a, change, field, message
+):
     token = fetch(anonymous)["submission_token"]
     response = submit(anonymous, {"token": token, "answers": API_ANSWERS, **change})
     assert response.status_code == 400

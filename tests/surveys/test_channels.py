@@ -89,3 +89,11 @@ def test_qr_sheet_pdf_for_own_desk(client_for, head_a, survey, desk_a, card_a):
 
 def test_qr_sheet_of_another_units_desk_is_404(client_for, head_a, survey, desk_b):
     assert client_for(head_a).get(f"/surveys/desks/{desk_b.pk}/qr.pdf").status_code == 404
+
+
+def test_kiosk_address_is_shown_to_the_coordinator_only(
+    client_for, coordinator, head_a, survey, desk_a
+):
+    key = str(desk_a.kiosk_key)
+    assert key in client_for(coordinator).get("/surveys/desks/").content.decode()
+    assert key not in client_for(head_a).get("/surveys/desks/").content.decode()

@@ -158,3 +158,16 @@ def test_only_the_coordinator_opens_rounds(client_for, head_a, staff, auditor):
     response = client_for(auditor).post("/surveys/rounds/", {"title": "x", "due_on": "2030-01-01"})
     assert response.status_code == 403
     assert not ObservationRound.objects.exists()
+
+
+def test_round_reaches_a_head_known_only_from_the_org_chart(coordinator, unit_b):
+    from tests.factories import UserFactory
+
+    chief = UserFactory(username="chief_b", roles=[], unit=None)
+    unit_b.head = chief
+    unit_b.save()
+    today = datetime.date(2026, 11, 21)
+    round_ = round_open(
+        user=coordinator, title="R", due_on=today + datetime.timedelta(days=9), today=today
+    )
+    assert round_.participants.filter(user=chief, unit=unit_b).exists()

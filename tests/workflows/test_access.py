@@ -172,3 +172,59 @@ def test_list_pages_use_a_fixed_number_of_queries(
     for url in urls:
         with django_assert_max_num_queries(counts[url]):
             client.get(url)
+
+
+def test_triage_page_lists_only_similar_items_the_viewer_may_see(
+    client_for, coordinator, head_a, card_a, card_b, category
+):
+    from workflows.models import Nonconformity
+
+    other = nonconformity_register(
+        user=coordinator,
+        title="Inna komórka",
+        description="x",
+        source=Source.AUDIT,
+        unit=card_b.unit,
+    )
+    Nonconformity.objects.filter(pk=other.pk).update(cause_category=category)
+    mine = nonconformity_register(
+        user=coordinator, title="Moja", description="x", source=Source.AUDIT, unit=card_a.unit
+    )
+    Nonconformity.objects.filter(pk=mine.pk).update(cause_category=category)
+    [triage] = open_task(mine, "triage")
+    assert (
+        other.number
+        in client_for(coordinator).get(f"/nonconformities/tasks/{triage.pk}/").content.decode()
+    )
+    page = client_for(head_a).get(f"/nonconformities/tasks/{triage.pk}/").content.decode()
+    assert other.number not in page  # head A never learns of unit B's items
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("post", "/nonconformities/inbox/", {"read": "abc"}),
+        ("get", "/nonconformities/?unit=9999999999999999999999999", None),
+        ("get", "/nonconformities/export.csv?unit=99999999999999999999&year=123456789", None),
+    ],
+)
+def test_bad_parameters_never_cause_a_server_error(client_for, coordinator, method, url, data):
+    response = getattr(client_for(coordinator), method)(url, data or {})
+    assert response.status_code in (200, 404)
+
+
+def test_registration_refuses_an_executable_as_evidence(client_for, coordinator, card_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client_for(coordinator).post(
+        "/nonconformities/new/",
+        {
+            "title": "T",
+            "description": "Opis zostaje",
+            "source": "audit",
+            "severity": "minor",
+            "unit": card_a.unit.pk,
+            "evidence_file": SimpleUploadedFile("x.exe", b"MZ"),
+        },
+    )
+    assert response.status_code == 422 and "Opis zostaje" in response.content.decode()

@@ -124,3 +124,56 @@ def test_deadline_policy_takes_one_or_two_reminders(value, ok):
     else:
         with pytest.raises(ValidationError):
             policy.clean()
+
+
+def test_no_reminder_for_a_step_given_less_time_than_the_reminder_lead(coordinator, card_a, head_a):
+    # Triage gets 5 working days and the first reminder is 5 days before: it would fire at
+    # once, together with the assignment notice. It is skipped.
+    with time_machine.travel(timezone.make_aware(MONDAY), tick=False):
+        nc = nonconformity_register(
+            user=coordinator, title="T", description="x", source=Source.AUDIT, unit=card_a.unit
+        )
+        fire_timers()
+    assert notes(coordinator, "remind") == []
+    assert nc.status == Status.TRIAGE
+
+
+def test_reassigning_an_action_hands_over_the_action_too(
+    client_for, coordinator, head_a, staff, category, card_a
+):
+    from workflows.models import Action
+    from workflows.services import (
+        nonconformity_analyse,
+        nonconformity_plan,
+        nonconformity_review_plan,
+        task_reassign,
+    )
+
+    nc = nonconformity_register(
+        user=coordinator, title="A", description="x", source=Source.AUDIT, unit=card_a.unit
+    )
+    [t] = open_task(nc, "triage")
+    nonconformity_triage(task=t, user=coordinator, decision="accept")
+    [t] = open_task(nc, "analysis")
+    nonconformity_analyse(
+        task=t,
+        user=head_a,
+        immediate_correction="",
+        why_chain=["a"],
+        root_cause="b",
+        cause_category=category,
+        occurs_elsewhere="no",
+    )
+    [t] = open_task(nc, "planning")
+    due = datetime.date.today() + datetime.timedelta(days=30)
+    nonconformity_plan(
+        task=t,
+        user=head_a,
+        actions=[{"kind": "corrective", "description": "Zrób", "owner": head_a, "due_on": due}],
+    )
+    [t] = open_task(nc, "plan_review")
+    nonconformity_review_plan(task=t, user=coordinator, approve=True)
+    [implement] = open_task(nc, "implement")
+    task_reassign(task=implement, by=coordinator, to=staff, reason="Urlop")
+    assert Action.objects.get(nonconformity=nc).owner == staff
+    assert client_for(staff).get(f"/nonconformities/tasks/{implement.pk}/").status_code == 200
