@@ -407,21 +407,21 @@ class Event(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.transition}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("The history of an item is never changed."))
+
     @property
     def transition_label(self) -> str:
         return str(self.TRANSITIONS.get(self.transition, self.transition))
 
     @property
     def status_change(self) -> str:
-        """"analysis → planning" in the reader's language, or "" when unchanged."""
+        """The status change ("analysis → planning") in the reader's language, or ""."""
         if not self.to_status or self.to_status == self.from_status:
             return ""
         labels = dict(Status.choices)
         return f"{labels.get(self.from_status, '—')} → {labels.get(self.to_status, self.to_status)}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("The history of an item is never changed."))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
