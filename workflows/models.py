@@ -410,6 +410,10 @@ class Event(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValidationError(_("The history of an item is never changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("The history of an item is never changed."))
 
     @property
     def transition_label(self) -> str:
@@ -422,10 +426,6 @@ class Event(models.Model):
             return ""
         labels = dict(Status.choices)
         return f"{labels.get(self.from_status, '—')} → {labels.get(self.to_status, self.to_status)}"
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("The history of an item is never changed."))
 
 
 class Notification(models.Model):
