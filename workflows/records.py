@@ -21,7 +21,7 @@ def open_tasks_of(nc: Nonconformity) -> list[Task]:
         Task.objects.filter(
             process__nonconformity=nc, flow_task_type="HUMAN", status=STATUS.ASSIGNED
         )
-        .select_related("owner")
+        .select_related("owner", "process")
         .order_by("created")
     )
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import get_resolver
 
 from tests.workflows.conftest import open_task
-from workflows.models import Source
+from workflows.models import Nonconformity, Source
 from workflows.services import nonconformity_register, nonconformity_triage
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +131,55 @@ def test_action_owner_sees_their_task_and_the_item_read_only(
     assert client.post(f"/nonconformities/{nc.pk}/reopen/", {"reason": "x"}).status_code == 403
 
 
+def test_item_page_queries_do_not_grow_with_its_actions(
+    client_for, coordinator, head_a, staff, card_a, category, django_assert_max_num_queries
+):
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflows.services import (
+        nonconformity_analyse,
+        nonconformity_plan,
+        nonconformity_review_plan,
+    )
+
+    def with_actions(n):
+        nc = nonconformity_register(
+            user=coordinator, title="A", description="x", source=Source.AUDIT, unit=card_a.unit
+        )
+        [t] = open_task(nc, "triage")
+        nonconformity_triage(task=t, user=coordinator, decision="accept")
+        [t] = open_task(nc, "analysis")
+        nonconformity_analyse(
+            task=t,
+            user=head_a,
+            immediate_correction="",
+            why_chain=["a"],
+            root_cause="b",
+            cause_category=category,
+            occurs_elsewhere="no",
+        )
+        [t] = open_task(nc, "planning")
+        due = datetime.date.today() + datetime.timedelta(days=30)
+        actions = [
+            {"kind": "corrective", "description": f"Zrób {i}", "owner": staff, "due_on": due}
+            for i in range(n)
+        ]
+        nonconformity_plan(task=t, user=head_a, actions=actions)
+        [t] = open_task(nc, "plan_review")
+        nonconformity_review_plan(task=t, user=coordinator, approve=True)
+        return nc
+
+    small, large = with_actions(1), with_actions(6)
+    client = client_for(head_a)
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/nonconformities/{small.pk}/")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(f"/nonconformities/{large.pk}/")
+
+
 def test_viewflow_flow_urls_are_not_mounted():
     def walk(patterns, prefix=""):
         for p in patterns:
@@ -157,21 +206,32 @@ def test_list_pages_use_a_fixed_number_of_queries(
                 unit=card_a.unit,
             )
 
-    register(2)
-    client = client_for(coordinator)
-    urls = ["/nonconformities/", "/nonconformities/my-tasks/", "/nonconformities/?overdue=1"]
-    counts = {}
-    for url in urls:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
+    def accept_all():
+        for item in Nonconformity.objects.filter(status="triage"):
+            [triage] = open_task(item, "triage")
+            nonconformity_triage(task=triage, user=coordinator, decision="accept")
+
+    register(2)
+    accept_all()
+    pages = [
+        (coordinator, "/nonconformities/"),
+        (coordinator, "/nonconformities/?overdue=1"),
+        (head_a, "/nonconformities/"),
+        (head_a, "/nonconformities/my-tasks/"),
+    ]
+    counts = {}
+    for user, url in pages:
         with CaptureQueriesContext(connection) as few:
-            client.get(url)
-        counts[url] = len(few.captured_queries)
+            client_for(user).get(url)
+        counts[user.username, url] = len(few.captured_queries)
     register(8)
-    for url in urls:
-        with django_assert_max_num_queries(counts[url]):
-            client.get(url)
+    accept_all()
+    for user, url in pages:
+        with django_assert_max_num_queries(counts[user.username, url]):
+            assert client_for(user).get(url).status_code == 200
 
 
 def test_triage_page_lists_only_similar_items_the_viewer_may_see(
