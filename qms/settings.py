@@ -180,6 +180,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
+            # Its incr() re-sets a key with this default timeout: an hour keeps the
+            # survey's hourly rate-limit counters alive for their whole window.
+            "TIMEOUT": 3600,
         }
     }
 

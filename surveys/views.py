@@ -55,8 +55,9 @@ def _language(request: HttpRequest) -> str:
 def _rate_limited(request: HttpRequest) -> bool:
     """Count submissions per client address in the cache only: hashed, expiring, never stored."""
     address = request.META.get("REMOTE_ADDR", "")
-    day_salt = f"{settings.SECRET_KEY}:{timezone.localdate()}"
-    key = "survey-rate:" + hashlib.sha256(f"{day_salt}:{address}".encode()).hexdigest()
+    # A fixed window per clock hour; the salt changes daily, so keys cannot be reversed.
+    window = f"{settings.SECRET_KEY}:{timezone.localtime():%Y-%m-%d %H}"
+    key = "survey-rate:" + hashlib.sha256(f"{window}:{address}".encode()).hexdigest()
     try:
         count = cache.incr(key)
     except ValueError:  # the first this hour; if another request just added it, count on
@@ -168,6 +169,9 @@ def _run_form(
         form = ResponseForm(request.POST, version=version, page=page)
         if "back" in request.POST:
             return _render(request, form, page - 1, mode, lang, validate=False)
+        if "switch_language" in request.POST:
+            # The language switch posts the form: same page, answers kept, nothing judged.
+            return _render(request, form, page, mode, lang, validate=False)
         if not form.is_valid():
             return _render(request, form, page, mode, lang, status=422)
         if page < max((q.page for q in form.questions), default=1):

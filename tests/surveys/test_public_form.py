@@ -221,3 +221,16 @@ def test_back_from_page_two_shows_page_one_with_answers_and_no_errors(anonymous,
     assert "Brak wzoru wniosku" in page  # page 1 answer shown again
     assert 'name="q_comments" value="Zostanie"' in page  # page 2 answer carried, not lost
     assert Response.objects.count() == 0
+
+
+def test_switching_language_keeps_the_answers(anonymous, survey):
+    _page, token = start(anonymous)
+    response = anonymous.post(
+        URL, {"token": token, "page": 1, "jezyk": "en", "switch_language": "1", **PAGE1}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Page 1 of 2" in html and 'id="error-summary"' not in html
+    web = re.search(r'<input[^>]*name="q_card_read"[^>]*value="web"[^>]*>', html).group(0)
+    assert "checked" in web
+    assert 'value="Brak wzoru wniosku"' in html or "Brak wzoru wniosku</textarea>" in html
