@@ -370,6 +370,7 @@ class Event(models.Model):
         NONE = "", ""
         ACCEPTED = "accepted", _("accepted for analysis")
         ANALYSED = "analysed", _("analysis completed")
+        ANALYSIS_ACCEPTED = "analysis_accepted", _("analysis accepted")
         PLAN_APPROVED = "plan_approved", _("plan approved")
         EFFECTIVE = "effective", _("effectiveness confirmed")
 
@@ -392,6 +393,7 @@ class Event(models.Model):
         "analyse": _("root cause analysed"),
         "plan": _("action plan submitted"),
         "approve_plan": _("plan approved"),
+        "accept_analysis": _("analysis accepted"),
         "return_plan": _("plan returned"),
         "complete_action": _("action completed"),
         "verify": _("effectiveness confirmed"),

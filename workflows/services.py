@@ -356,6 +356,8 @@ def nonconformity_review_plan(
             _enter(nc, Status.IMPLEMENTATION, responsible=responsible_for(nc.unit))
             last_due = nc.actions.filter(plan_round=nc.plan_round).aggregate(d=Max("due_on"))["d"]
             nc.step_due_on = last_due
+            # Approving the plan is also the coordinator's sign-off on the analysis behind it.
+            _record(nc, user, "accept_analysis", before, meaning=Event.Meaning.ANALYSIS_ACCEPTED)
             _record(
                 nc, user, "approve_plan", before, note=comment, meaning=Event.Meaning.PLAN_APPROVED
             )

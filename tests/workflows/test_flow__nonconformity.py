@@ -97,12 +97,21 @@ def test_accept_analyse_plan_implement_effective_closed(
         "accept",
         "analyse",
         "plan",
+        "accept_analysis",
         "approve_plan",
         "complete_action",
         "complete_action",
         "verify",
     ]
     assert nc.events.get(transition="verify").meaning == "effective"
+    signed = dict(nc.events.exclude(meaning="").values_list("transition", "meaning"))
+    assert signed == {
+        "accept": "accepted",
+        "analyse": "analysed",
+        "accept_analysis": "analysis_accepted",
+        "approve_plan": "plan_approved",
+        "verify": "effective",
+    }
     assert not open_task(nc)
     page = client_for(head_a).get(f"/nonconformities/{nc.pk}/").content.decode()
     assert 'data-event="approve_plan"' in page
