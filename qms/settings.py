@@ -169,6 +169,7 @@ if REDIS_URL and urlparse(REDIS_URL).scheme not in {"redis", "rediss"}:
         f"REDIS_URL must start with redis:// or rediss://, got {REDIS_URL!r}"
     )
 
+CACHES: dict[str, dict[str, object]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
