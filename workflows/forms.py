@@ -24,6 +24,9 @@ def _check_size(upload):
 
 
 class RegisterForm(forms.ModelForm):
+    # One-time key: a double click registers one nonconformity, not two.
+    once = forms.CharField(widget=forms.HiddenInput)
+
     class Meta:
         model = Nonconformity
         fields = [

@@ -48,6 +48,10 @@ class StepAlreadyDone(Exception):
     """The task was completed (or reassigned) by someone else in the meantime."""
 
 
+class AlreadyRegistered(Exception):
+    """The registration form was sent twice (its one-time key is used)."""
+
+
 class StepBusy(Exception):
     """Someone else is completing a step of this item at this very moment."""
 
@@ -192,6 +196,7 @@ def nonconformity_register(
     observation: Any = None,
     evidence_summary: str = "",
     evidence_file: Any = None,
+    once: str = "",
 ) -> Nonconformity:
     """Record a nonconformity and start its process in the coordinator's triage queue.
 
@@ -202,6 +207,14 @@ def nonconformity_register(
         raise PermissionDenied
     if service_card is not None and service_card.unit_id != unit.pk:
         raise ValidationError({"unit": _("The service card belongs to another unit.")})
+    if once:
+        from surveys.models import UsedSubmissionToken
+
+        _token, created = UsedSubmissionToken.objects.get_or_create(
+            nonce=once[:64], defaults={"used_on": timezone.localdate()}
+        )
+        if not created:
+            raise AlreadyRegistered
     year = timezone.localdate().year
     # Numbers are sequential per year: serialise numbering on the office row.
     Office.objects.select_for_update().first()

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -86,14 +87,21 @@ def nc_register(request: AuthedRequest) -> HttpResponse:
     observation = _observation(request)
     require(selectors.can_register(request.user) or observation is not None)
     data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    once = {"once": get_random_string(32)}
     if observation is not None:
         form: forms.RegisterForm = forms.ObservationRegisterForm(
-            data, initial={"title": observation.summary[:200], "description": observation.example}
+            data,
+            initial={
+                **once,
+                "title": observation.summary[:200],
+                "description": observation.example,
+            },
         )
     else:
-        form = forms.RegisterForm(data, files)
+        form = forms.RegisterForm(data, files, initial=once)
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
+        fields["once"] = f"nc-register:{request.user.pk}:{fields['once']}"
         if observation is not None:
             fields.update(
                 source=Source.OBSERVATION,
@@ -105,6 +113,9 @@ def nc_register(request: AuthedRequest) -> HttpResponse:
             )
         try:
             nc = services.nonconformity_register(user=request.user, **fields)
+        except services.AlreadyRegistered:
+            messages.info(request, _("This form was sent already; it was registered once."))
+            return redirect("nonconformities:index")
         except ValidationError as error:
             apply_service_errors(form, error)
         else:

@@ -1,5 +1,7 @@
 """Every path through the nonconformity process, walked over HTTP as the real users."""
 
+import re
+
 import pytest
 from django.core import mail
 
@@ -322,9 +324,17 @@ def test_staff_raise_a_nonconformity_from_their_observation(
     )
     client = client_for(staff)
     url = f"/nonconformities/new/?obserwacja={observation.pk}"
-    assert "Brak podpisu" in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert "Brak podpisu" in page
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
     response = client.post(
-        url, {"title": "Brak podpisu na wnioskach", "description": "Często", "severity": "minor"}
+        url,
+        {
+            "once": once,
+            "title": "Brak podpisu na wnioskach",
+            "description": "Często",
+            "severity": "minor",
+        },
     )
     assert response.status_code == 302
     nc = Nonconformity.objects.get()
@@ -399,3 +409,23 @@ def test_a_locked_item_gets_a_clear_message_and_keeps_the_typing(
     assert "Ktoś właśnie wykonuje" in page and "Mój powód" in page
     nc.refresh_from_db()
     assert nc.status == Status.TRIAGE
+
+
+def test_double_click_on_register_registers_once(client_for, coordinator, card_a):
+    import re
+
+    client = client_for(coordinator)
+    page = client.get("/nonconformities/new/").content.decode()
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
+    data = {
+        "once": once,
+        "title": "Podwójny klik",
+        "description": "x",
+        "source": "audit",
+        "severity": "minor",
+        "unit": card_a.unit.pk,
+    }
+    assert client.post("/nonconformities/new/", data).status_code == 302
+    again = client.post("/nonconformities/new/", data, follow=True)
+    assert "wysłany już wcześniej" in again.content.decode()
+    assert Nonconformity.objects.filter(title="Podwójny klik").count() == 1
