@@ -9,7 +9,7 @@
 
 import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -25,8 +25,14 @@ def visible_nonconformities(user: User) -> QuerySet[Nonconformity]:
         return items.none()
     if can_read_everything(user):
         return items
-    owns_action = Action.objects.filter(nonconformity=OuterRef("pk"), owner=user)
-    return items.filter(Q(unit_id__in=managed_unit_ids(user)) | Exists(owns_action))
+    units = managed_unit_ids(user)
+    owned = Action.objects.filter(owner=user).values("nonconformity_id")
+    if not units:
+        return items.filter(pk__in=owned)
+    # Most heads own no action outside their units: skip the subquery when none exists.
+    if not Action.objects.filter(owner=user).exclude(nonconformity__unit_id__in=units).exists():
+        return items.filter(unit_id__in=units)
+    return items.filter(Q(unit_id__in=units) | Q(pk__in=owned))
 
 
 def can_register(user: User) -> bool:

@@ -76,7 +76,11 @@ def my_tasks(request: AuthedRequest) -> HttpResponse:
     """The user's open steps, earliest due first (a fixed number of queries)."""
     rows = records.task_rows(list(selectors.open_tasks(request.user)))
     rows.sort(key=lambda row: row[2] or datetime.date.max)
-    return render(request, "workflows/my_tasks.html", {"rows": rows, "today": timezone.localdate()})
+    context = {"rows": rows[:MY_TASKS_SHOWN], "total": len(rows), "today": timezone.localdate()}
+    return render(request, "workflows/my_tasks.html", context)
+
+
+MY_TASKS_SHOWN = 200  # the earliest due; the rest wait their turn (the count is shown)
 
 
 # --- one item -------------------------------------------------------------------------

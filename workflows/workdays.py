@@ -8,6 +8,7 @@ import datetime
 from functools import cache
 
 import holidays
+import numpy as np
 
 
 @cache
@@ -35,14 +36,24 @@ def add_working_days(start: datetime.date, days: int) -> datetime.date:
     return day
 
 
+@cache
+def _holiday_array(first_year: int, last_year: int) -> np.ndarray:
+    days = [
+        day
+        for year in range(first_year, last_year + 1)
+        for day in _public_holidays(year)
+        if day.weekday() < 5
+    ]
+    return np.array(sorted(days), dtype="datetime64[D]")
+
+
 def working_days_between(start: datetime.date, end: datetime.date) -> int:
-    """Working days after `start` up to and including `end` (negative if `end` is earlier)."""
+    """Working days after `start` up to and including `end` (negative if `end` is earlier).
+
+    numpy's business-day count, so a list of old items costs no day-by-day loop.
+    """
     if end < start:
         return -working_days_between(end, start)
-    count = 0
-    day = start
-    while day < end:
-        day += datetime.timedelta(days=1)
-        if is_working_day(day):
-            count += 1
-    return count
+    first = start + datetime.timedelta(days=1)
+    holidays_between = _holiday_array(first.year, end.year)
+    return int(np.busday_count(first, end + datetime.timedelta(days=1), holidays=holidays_between))

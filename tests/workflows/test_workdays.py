@@ -26,3 +26,13 @@ def test_working_days_between_counts_the_age_of_an_item():
     assert working_days_between(D(2026, 11, 20), D(2026, 11, 23)) == 1
     assert working_days_between(D(2026, 11, 2), D(2026, 11, 16)) == 9  # 11 Nov is off
     assert working_days_between(D(2026, 11, 23), D(2026, 11, 20)) == -1
+
+
+def test_working_days_between_agrees_with_counting_day_by_day():
+    start = D(2024, 12, 20)
+    for offset in range(0, 800, 7):
+        end = start + datetime.timedelta(days=offset)
+        slow = sum(
+            is_working_day(start + datetime.timedelta(days=n)) for n in range(1, offset + 1)
+        )
+        assert working_days_between(start, end) == slow, end
