@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/honcho run $(BIN)/python manage.py
 PORT ?= 8000
 
-.PHONY: run test install translations messages lint typecheck pytest clean bench-submit
+.PHONY: run test install translations messages lint typecheck pytest clean bench-submit bench-workflow
 
 run: install .env translations
 	$(MANAGE) migrate --noinput
@@ -73,6 +73,24 @@ bench-submit:
 	$(BIN)/python -m bench.run_submit $(BENCH_ARGS) || status=1; \
 	if [ -n "$(BENCH_DATABASE_URL)" ]; then \
 	  $(BIN)/python -m bench.run_submit $(BENCH_ARGS) --database-url "$(BENCH_DATABASE_URL)" \
+	    $(if $(BENCH_REDIS_URL),--redis-url "$(BENCH_REDIS_URL)") || status=1; \
+	else \
+	  echo "PostgreSQL run skipped: set BENCH_DATABASE_URL (see bench/README.md)"; \
+	fi; \
+	exit $$status
+
+# Benchmark of the nonconformity pages (lists, inboxes, item and task pages) on BENCH_NC
+# generated items against a 200-item baseline, same run (bench/README.md): SQLite always;
+# PostgreSQL too when BENCH_DATABASE_URL is set (it and <name>_small are dropped and re-created).
+BENCH_NC ?= 100000
+BENCH_REQUESTS ?= 50
+BENCH_WORKFLOW_ARGS = --items $(BENCH_NC) --requests $(BENCH_REQUESTS)
+bench-workflow:
+	@test -x $(BIN)/python || { echo "no $(VENV): run 'make install' first"; exit 1; }
+	@status=0; \
+	$(BIN)/python -m bench.run_workflow $(BENCH_WORKFLOW_ARGS) || status=1; \
+	if [ -n "$(BENCH_DATABASE_URL)" ]; then \
+	  $(BIN)/python -m bench.run_workflow $(BENCH_WORKFLOW_ARGS) --database-url "$(BENCH_DATABASE_URL)" \
 	    $(if $(BENCH_REDIS_URL),--redis-url "$(BENCH_REDIS_URL)") || status=1; \
 	else \
 	  echo "PostgreSQL run skipped: set BENCH_DATABASE_URL (see bench/README.md)"; \

@@ -160,7 +160,7 @@ def prepare_database() -> dict[str, Any]:
     cards = list(ServiceCard.objects.filter(is_active=True).values_list("code", flat=True))
     info = {
         "database": connection.vendor,
-        "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+        "cache": str(settings.CACHES["default"]["BACKEND"]).rsplit(".", 1)[-1],
         "version": version,
         "pages": version.page_count,
         "cards": cards,

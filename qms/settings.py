@@ -8,6 +8,7 @@ servers. Production sets DATABASE_URL (PostgreSQL) and REDIS_URL (broker + cache
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import dj_database_url
@@ -169,7 +170,7 @@ if REDIS_URL and urlparse(REDIS_URL).scheme not in {"redis", "rediss"}:
         f"REDIS_URL must start with redis:// or rediss://, got {REDIS_URL!r}"
     )
 
-CACHES: dict[str, dict[str, object]]
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

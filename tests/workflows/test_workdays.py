@@ -32,7 +32,5 @@ def test_working_days_between_agrees_with_counting_day_by_day():
     start = D(2024, 12, 20)
     for offset in range(0, 800, 7):
         end = start + datetime.timedelta(days=offset)
-        slow = sum(
-            is_working_day(start + datetime.timedelta(days=n)) for n in range(1, offset + 1)
-        )
+        slow = sum(is_working_day(start + datetime.timedelta(days=n)) for n in range(1, offset + 1))
         assert working_days_between(start, end) == slow, end
