@@ -37,7 +37,7 @@ import datetime
 import json
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -188,7 +188,7 @@ WHYS = [
 ]
 
 
-def weighted(rng: random.Random, table: dict[str, float]) -> str:
+def weighted(rng: random.Random, table: Mapping[str, float]) -> str:
     return rng.choices(list(table), weights=list(table.values()))[0]
 
 
@@ -249,14 +249,14 @@ class Table:
         unknown = set(varying) - set(fields)
         assert not unknown, f"{self.name}: no such fields {unknown}"
         self.constants: list[Any] = []
-        columns = [fields[name].column for name in varying]
+        columns: list[str] = [str(fields[name].column) for name in varying]
         for name, model_field in fields.items():
             if name in varying:
                 continue
             value = None if model_field.null else model_field.get_default()
             if value is None and not model_field.null:
                 raise AssertionError(f"{self.name}.{name} is NOT NULL and has no default")
-            columns.append(model_field.column)
+            columns.append(str(model_field.column))
             self.constants.append(model_field.get_db_prep_save(value, connection))
         self.columns = columns
         self.rows: list[tuple] = []
@@ -349,7 +349,7 @@ class Generator:
         self.reminders = {s: p.reminder_list() for s, p in self.policies.items()}
 
         def start_after(model: type[models.Model]) -> int:
-            return (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
+            return (model._default_manager.aggregate(m=models.Max("pk"))["m"] or 0) + 1
 
         self.next_id = {
             "nc": start_after(Nonconformity),
@@ -688,6 +688,15 @@ class Generator:
             )
             if done is not None:
                 now_at = done
+                # Approving the plan is also the coordinator's sign-off on the analysis.
+                event(
+                    done,
+                    coordinator,
+                    "accept_analysis",
+                    "plan_review",
+                    "implementation",
+                    "analysis_accepted",
+                )
                 event(
                     done,
                     coordinator,
