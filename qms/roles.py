@@ -41,6 +41,15 @@ _VIEW_NONCONFORMITIES = [
     "workflows.view_absence",
 ]
 
+_VIEW_REVIEW = [
+    "review.view_cycle",
+    "review.view_step",
+    "review.view_standard",
+    "review.view_finding",
+    "review.view_pack",
+    "review.view_peerfile",
+]
+
 # app_label.codename per role. Object-level limits (a head acts only on their own
 # unit) are enforced by selectors and services, not by these model permissions.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -63,10 +72,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "workflows.add_absence",
         "workflows.change_absence",
         "workflows.delete_absence",
+        *_VIEW_REVIEW,
+        "review.add_cycle",
+        "review.change_cycle",
+        "review.add_standard",
+        "review.change_standard",
     ],
     Role.HEAD: [*_VIEW_CATALOGUE, "qms.add_servicecardrevision"],
     Role.STAFF: [*_VIEW_CATALOGUE],
-    Role.AUDITOR: [*_VIEW_CATALOGUE, "qms.view_user", *_VIEW_SURVEYS, *_VIEW_NONCONFORMITIES],
+    Role.AUDITOR: [
+        *_VIEW_CATALOGUE,
+        "qms.view_user",
+        *_VIEW_SURVEYS,
+        *_VIEW_NONCONFORMITIES,
+        *_VIEW_REVIEW,
+    ],
 }
 
 # Roles that may open the Django admin (besides superusers).

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -97,6 +98,7 @@ INSTALLED_APPS = [
     "qms.apps.QmsConfig",
     "surveys",
     "workflows",
+    "qms.review",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +230,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # viewflow's database-backed timers: reminders and escalations of nonconformity steps.
     "fire-workflow-timers": {"task": "workflows.tasks.fire_timers", "schedule": 60.0},
+    # The annual review cycle: every due step of every open cycle, once (idempotent;
+    # catches up after downtime). Daily at 06:00, and on demand from /review/.
+    "review-cycle": {
+        "task": "qms.review.tasks.advance_cycles",
+        "schedule": crontab(hour=6, minute=0),
+    },
     # Staff who have not contributed to an observation round near its due date.
     "observation-round-reminders": {
         "task": "surveys.tasks.send_round_reminders",

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application, Site
 
 from qms import views
+from qms.review.site import ReviewApp
 from qms.roles import is_authenticated
 from surveys.site import SurveysApp
 from workflows.site import NonconformitiesApp
@@ -43,5 +44,5 @@ site = Site(
     title=_("Quality management"),
     primary_color="#1a4d8f",
     secondary_color="#c8102e",
-    viewsets=[DashboardApp(), NonconformitiesApp(), CatalogueApp(), SurveysApp()],
+    viewsets=[DashboardApp(), NonconformitiesApp(), CatalogueApp(), SurveysApp(), ReviewApp()],
 )

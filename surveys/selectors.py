@@ -223,7 +223,13 @@ def version_compare(old: QuestionnaireVersion, new: QuestionnaireVersion) -> dic
     }
 
 
-def answer_frame(*, years: list[int] | None = None, include_pilot: bool = False):
+def answer_frame(
+    *,
+    years: list[int] | None = None,
+    include_pilot: bool = False,
+    period: tuple[datetime.date, datetime.date] | None = None,
+    questionnaire: int | None = None,
+):
     """Live answers as the analysis frame (surveys.analysis.ANSWER_COLUMNS), one query.
 
     Service answers are stored on the response, so every answer row carries its card
@@ -237,6 +243,10 @@ def answer_frame(*, years: list[int] | None = None, include_pilot: bool = False)
     rows = Answer.objects.filter(response__is_pilot=include_pilot)
     if years:
         rows = rows.filter(response__submitted_on__year__in=years)
+    if period:
+        rows = rows.filter(response__submitted_on__range=period)
+    if questionnaire:
+        rows = rows.filter(response__version__questionnaire_id=questionnaire)
     values = rows.values_list(
         "response_id",
         "response__submitted_on",
