@@ -10,6 +10,7 @@ from workflows.models import (
     Nonconformity,
     Severity,
 )
+from workflows.selectors import visible_nonconformities
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -80,19 +81,45 @@ DECISIONS = [
 class TriageForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
-    merge_into = forms.ModelChoiceField(
-        label=_("Merge into"), queryset=Nonconformity.objects.none(), required=False
+    merge_into = forms.CharField(
+        label=_("Merge into (the number of an open nonconformity)"),
+        required=False,
+        max_length=20,
+        help_text=_("For example NC/2026/0042; the similar items below show their numbers."),
     )
     reason = forms.CharField(
         label=_("Reason or note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, nc: Nonconformity, **kwargs):
+    def __init__(self, *args, nc: Nonconformity, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("severity", nc.severity)
-        field = self.fields["merge_into"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Nonconformity.objects.filter(status__in=OPEN_STATUSES).exclude(pk=nc.pk)
+        self.nc, self.user = nc, user
+
+    def clean_merge_into(self) -> Nonconformity | None:
+        """A typed number rather than a list of every open item (thousands of options).
+        Only items the user may see: the message must not reveal others' numbers."""
+        number = self.cleaned_data["merge_into"].strip().upper()
+        if not number:
+            return None
+        target = visible_nonconformities(self.user).filter(number=number).first()
+        if target is None:
+            raise forms.ValidationError(
+                _("There is no nonconformity numbered %(number)s."), params={"number": number}
+            )
+        if target.pk == self.nc.pk:
+            raise forms.ValidationError(
+                _(
+                    "This is the number of the nonconformity being triaged; give the number of"
+                    " the other one."
+                )
+            )
+        if target.status not in OPEN_STATUSES:
+            raise forms.ValidationError(
+                _("%(number)s is no longer open (%(status)s); merge only into an open one."),
+                params={"number": number, "status": target.get_status_display()},
+            )
+        return target
 
 
 class AnalysisForm(forms.Form):

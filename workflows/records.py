@@ -3,6 +3,7 @@
 import datetime
 import io
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
@@ -24,6 +25,22 @@ def open_tasks_of(nc: Nonconformity) -> list[Task]:
         .select_related("owner", "process")
         .order_by("created")
     )
+
+
+def due_dates(tasks: QuerySet[Task]) -> dict[int, datetime.date | None]:
+    """{task pk: due date} of open human tasks in three light queries (no model objects)."""
+    light = list(tasks.values_list("pk", "process__artifact_object_id", "flow_task", "data"))
+    step_due = dict(
+        Nonconformity.objects.filter(
+            pk__in=tasks.values("process__artifact_object_id")
+        ).values_list("pk", "step_due_on")
+    )
+    actions = [data["action"] for _, _, node, data in light if node.name == "implement"]
+    action_due = dict(Action.objects.filter(pk__in=actions).values_list("pk", "due_on"))
+    return {
+        pk: action_due.get(data["action"]) if node.name == "implement" else step_due.get(nc)
+        for pk, nc, node, data in light
+    }
 
 
 def task_rows(tasks: list[Task]) -> list[tuple[Task, Nonconformity, datetime.date | None]]:

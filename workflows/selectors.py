@@ -8,12 +8,13 @@
 """
 
 import datetime
+from collections import Counter
 
 from django.db.models import Count, F, Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from qms.models import User
+from qms.models import OrgUnit, User
 from qms.roles import can_read_everything, is_coordinator
 from qms.selectors import managed_unit_ids
 from workflows.models import OPEN_STATUSES, Action, Nonconformity, Notification, Status
@@ -29,10 +30,24 @@ def visible_nonconformities(user: User) -> QuerySet[Nonconformity]:
     owned = Action.objects.filter(owner=user).values("nonconformity_id")
     if not units:
         return items.filter(pk__in=owned)
-    # Most heads own no action outside their units: skip the subquery when none exists.
-    if not Action.objects.filter(owner=user).exclude(nonconformity__unit_id__in=units).exists():
+    # Their units' items, plus outside items where they own an action: usually none or a
+    # few, so they are fetched as ids (index-only, migration 0005) and the lists keep
+    # using the unit index; an OR with the subquery would scan every item.
+    outside = list(
+        Action.objects.filter(owner=user)
+        .exclude(nonconformity__unit_id__in=units)
+        .order_by()
+        .values_list("nonconformity_id", flat=True)
+        .distinct()[: OUTSIDE_IDS_MAX + 1]
+    )
+    if not outside:
         return items.filter(unit_id__in=units)
-    return items.filter(Q(unit_id__in=units) | Q(pk__in=owned))
+    if len(outside) > OUTSIDE_IDS_MAX:
+        return items.filter(Q(unit_id__in=units) | Q(pk__in=owned))
+    return items.filter(Q(unit_id__in=units) | Q(pk__in=outside))
+
+
+OUTSIDE_IDS_MAX = 500  # beyond this a head's outside items are read by subquery
 
 
 def can_register(user: User) -> bool:
@@ -98,16 +113,25 @@ def filtered_list(
 
 
 def counts(items: QuerySet[Nonconformity]) -> dict:
+    """The total, by status and by unit, from one GROUP BY (status, unit) that the
+    (status, unit) index answers without reading the rows or joining the units."""
+    by_status: Counter[str] = Counter()
+    by_unit: Counter[int] = Counter()
+    for status, unit_id, n in (
+        items.order_by().values_list("status", "unit_id").annotate(n=Count("*"))
+    ):
+        by_status[status] += n
+        by_unit[unit_id] += n
+    units = OrgUnit.objects.in_bulk(list(by_unit))
     return {
+        "total": sum(by_status.values()),
         "by_status": [
-            {"status": Status(row["status"]).label, "n": row["n"]}
-            for row in items.order_by("status").values("status").annotate(n=Count("pk"))
+            {"status": Status(status).label, "n": n} for status, n in sorted(by_status.items())
         ],
-        "by_unit": list(
-            items.order_by("unit__code")
-            .values("unit__code", "unit__name_pl")
-            .annotate(n=Count("pk"))
-        ),
+        "by_unit": [
+            {"unit__code": unit.code, "unit__name_pl": unit.name_pl, "n": by_unit[pk]}
+            for pk, unit in sorted(units.items(), key=lambda pair: pair[1].code)
+        ],
     }
 
 

@@ -35,14 +35,15 @@ def nc_list(request: AuthedRequest) -> HttpResponse:
         (nc, working_days_between(nc.created_on, nc.closed_on or today), nc.is_overdue_on(today))
         for nc in items[:200]
     ]
+    counts = selectors.counts(items)
     return render(
         request,
         "workflows/list.html",
         {
             "items": page,
-            "total": items.count(),
+            "total": counts["total"],
             "chosen": chosen,
-            "counts": selectors.counts(items),
+            "counts": counts,
             "statuses": Status.choices,
             "severities": Severity.choices,
             "sources": Source.choices,
@@ -74,9 +75,12 @@ def nc_export(request: AuthedRequest, fmt: str) -> HttpResponse:
 
 def my_tasks(request: AuthedRequest) -> HttpResponse:
     """The user's open steps, earliest due first (a fixed number of queries)."""
-    rows = records.task_rows(list(selectors.open_tasks(request.user)))
-    rows.sort(key=lambda row: row[2] or datetime.date.max)
-    context = {"rows": rows[:MY_TASKS_SHOWN], "total": len(rows), "today": timezone.localdate()}
+    tasks = selectors.open_tasks(request.user)
+    due = records.due_dates(tasks)  # every open step, light: pk -> due date
+    first = sorted(due, key=lambda pk: (due[pk] or datetime.date.max, pk))[:MY_TASKS_SHOWN]
+    rows = records.task_rows(list(tasks.filter(pk__in=first)))
+    rows.sort(key=lambda row: (row[2] or datetime.date.max, row[0].pk))
+    context = {"rows": rows, "total": len(due), "today": timezone.localdate()}
     return render(request, "workflows/my_tasks.html", context)
 
 
@@ -279,7 +283,7 @@ def _step_form(request: AuthedRequest, step: str, nc: Nonconformity):
         # The current plan pre-fills the empty form only; a posted form is read as posted.
         return forms.ActionFormSet(data, initial=None if data else initial, prefix="actions")
     if step == "triage":
-        return forms.TriageForm(data, nc=nc)
+        return forms.TriageForm(data, nc=nc, user=request.user)
     if step == "implement":
         return forms.ActionDoneForm(data, files, nc=nc)
     return STEP_FORMS[step](data)

@@ -151,28 +151,99 @@ def test_reject_needs_a_reason_and_keeps_the_typing(client_for, coordinator, nc)
     assert nc.events.get(transition="reject").note == "To nie jest niezgodność"
 
 
-def test_merge_closes_the_duplicate_with_a_link(client_for, coordinator, nc, card_a):
+def register_duplicate(coordinator, card):
     from workflows.models import Source
     from workflows.services import nonconformity_register
 
-    duplicate = nonconformity_register(
+    return nonconformity_register(
         user=coordinator,
         title="Znowu brak opłat",
         description="To samo",
         source=Source.COMPLAINT,
-        unit=card_a.unit,
-        service_card=card_a,
+        unit=card.unit,
+        service_card=card,
     )
+
+
+def test_merge_closes_the_duplicate_with_a_link(client_for, coordinator, nc, card_a):
+    duplicate = register_duplicate(coordinator, card_a)
     [triage] = open_task(duplicate, "triage")
     page = client_for(coordinator).get(task_url(triage)).content.decode()
     assert nc.number in page.split("data-similar")[1]  # similar items shown at triage
-    client_for(coordinator).post(
+    assert "<select" not in page.split('name="merge_into"')[0][-200:]  # typed, not listed
+    response = client_for(coordinator).post(
         task_url(triage),
-        {"decision": "merge", "severity": "minor", "merge_into": nc.pk, "reason": "Duplikat"},
+        {
+            "decision": "merge",
+            "severity": "minor",
+            "merge_into": f" {nc.number.lower()} ",  # as typed: spaces, lower case
+            "reason": "Duplikat",
+        },
     )
+    assert response.status_code == 302, response.content.decode()[:2000]
     duplicate.refresh_from_db()
     assert (duplicate.status, duplicate.merged_into) == (Status.MERGED, nc)
     assert nc.events.filter(transition="duplicate_merged").exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "language", "message"),
+    [
+        ("unknown", "pl", "Nie ma niezgodności o numerze NC/1999/9999."),
+        ("unknown", "en", "There is no nonconformity numbered NC/1999/9999."),
+        ("closed", "pl", "nie jest już otwarta (odrzucona); połączyć można tylko z otwartą."),
+        ("closed", "en", "is no longer open (rejected); merge only into an open one."),
+        ("itself", "pl", "To numer właśnie rozpatrywanej niezgodności"),
+        ("itself", "en", "This is the number of the nonconformity being triaged"),
+        ("empty", "pl", "Wybierz inną otwartą niezgodność."),
+        ("empty", "en", "Choose another open nonconformity."),
+    ],
+)
+def test_merge_into_a_wrong_number_says_why_and_keeps_the_typing(
+    client_for, coordinator, nc, card_a, target, language, message
+):
+    from workflows.services import nonconformity_triage
+
+    duplicate = register_duplicate(coordinator, card_a)
+    [triage] = open_task(nc, "triage")
+    nonconformity_triage(task=triage, user=coordinator, decision="reject", reason="Nie dotyczy")
+    number = {
+        "unknown": "NC/1999/9999",
+        "closed": nc.number,  # rejected: closed
+        "itself": duplicate.number,
+        "empty": "",
+    }[target]
+    [triage] = open_task(duplicate, "triage")
+    response = client_for(coordinator).post(
+        task_url(triage),
+        {"decision": "merge", "severity": "major", "merge_into": number, "reason": "Duplikat?"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert message in page.replace("&#x27;", "'")
+    if number:
+        assert f'name="merge_into" value="{number}"' in page  # the typed number is kept
+    assert 'name="reason" value="Duplikat?"' in page  # and the note
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.merged_into) == (Status.TRIAGE, None)
+    assert open_task(duplicate, "triage")
+
+
+def test_merge_number_of_an_item_the_user_may_not_see_is_unknown(
+    coordinator, head_b, nc, card_a, card_b
+):
+    """Should a head be handed a triage, the merge field reveals no other unit's item."""
+    from django.utils import translation
+
+    from workflows.forms import TriageForm
+
+    mine = register_duplicate(coordinator, card_b)  # unit B: head_b's
+    data = {"decision": "merge", "severity": "minor", "merge_into": nc.number, "reason": "x"}
+    form = TriageForm(data, nc=mine, user=head_b)
+    with translation.override("en"):
+        assert not form.is_valid()
+        assert form.errors["merge_into"] == [f"There is no nonconformity numbered {nc.number}."]
 
 
 def test_plan_returned_then_approved(client_for, coordinator, head_a, staff, nc, category):
