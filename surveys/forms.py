@@ -1,12 +1,15 @@
 """The response form, built from a questionnaire version's questions."""
 
+import copy
 import functools
 from typing import Any
 
 from django import forms
 from django.core import signing
 from django.core.validators import slug_re
+from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from qms.models import ServiceCard
@@ -37,12 +40,14 @@ def read_submission_token(token: str, version: QuestionnaireVersion) -> str | No
 
 class ServiceCardField(forms.ChoiceField):
     """The catalogue (grouped by unit) is built only to render the field; checking a
-    submitted code is one indexed lookup instead of loading every card and its unit."""
+    submitted code is one indexed query that brings the revision in force today along."""
 
     card: ServiceCard | None = None
 
     def valid_value(self, value):
-        self.card = ServiceCard.objects.filter(is_active=True, code=value).first()
+        from surveys.selectors import card_with_revision_in_force
+
+        self.card = card_with_revision_in_force(value, timezone.localdate())
         return self.card is not None
 
 
@@ -61,6 +66,55 @@ def _frozen_questions(version_pk: int, created_at) -> list[Question]:
 
 def field_name(question: Question) -> str:
     return f"q_{question.key}"
+
+
+def question_field(question: Question) -> forms.Field:
+    """The form field for one question, labelled in the active language."""
+    common: dict[str, Any] = {"label": question.text, "required": False, "help_text": question.help}
+    kind = Question.Kind
+    if question.kind == kind.SERVICE:
+        return ServiceCardField(choices=_service_choices, **common)
+    if question.kind == kind.TEXT:
+        return forms.CharField(
+            max_length=question.max_length,
+            widget=forms.Textarea(attrs={"rows": 4, "maxlength": question.max_length}),
+            **common,
+        )
+    if question.kind == kind.SCALE:
+        return forms.TypedChoiceField(
+            choices=[(str(n), str(n)) for n in range(11)],
+            coerce=int,
+            widget=forms.RadioSelect,
+            **common,
+        )
+    choices = [(c.value, c.label) for c in question.choices.all()]
+    if question.kind == kind.MULTIPLE:
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+
+
+def _service_choices() -> list:
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for card in ServiceCard.objects.filter(is_active=True).select_related("unit"):
+        groups.setdefault(card.unit.name, []).append((card.code, card.title))
+    return [("", _("— choose the matter —")), *sorted(groups.items())]
+
+
+def version_fields(version: QuestionnaireVersion) -> dict[str, forms.Field]:
+    """Fresh form fields for a version's questions, in the active language.
+
+    A non-draft version's fields are built once per process and language and then
+    deep-copied for each form, as Django does with a form class's declared fields."""
+    if version.is_editable:
+        return {field_name(q): question_field(q) for q in version_questions(version)}
+    return copy.deepcopy(_frozen_fields(version.pk, version.created_at, get_language()))
+
+
+@functools.lru_cache(maxsize=16)
+def _frozen_fields(version_pk: int, created_at, language: str) -> dict[str, forms.Field]:
+    return {field_name(q): question_field(q) for q in _frozen_questions(version_pk, created_at)}
 
 
 class ResponseForm(forms.Form):
@@ -87,41 +141,7 @@ class ResponseForm(forms.Form):
         self.enforce_required = enforce_required
         self.questions = version_questions(version)
         self.page = page or max((q.page for q in self.questions), default=1)
-        for question in self.questions:
-            self.fields[field_name(question)] = self._field_for(question)
-
-    def _field_for(self, question: Question) -> forms.Field:
-        label = question.text
-        common: dict[str, Any] = {"label": label, "required": False, "help_text": question.help}
-        kind = Question.Kind
-        if question.kind == kind.SERVICE:
-            return ServiceCardField(choices=self._service_choices, **common)
-        if question.kind == kind.TEXT:
-            return forms.CharField(
-                max_length=question.max_length,
-                widget=forms.Textarea(attrs={"rows": 4, "maxlength": question.max_length}),
-                **common,
-            )
-        if question.kind == kind.SCALE:
-            return forms.TypedChoiceField(
-                choices=[(str(n), str(n)) for n in range(11)],
-                coerce=int,
-                widget=forms.RadioSelect,
-                **common,
-            )
-        choices = [(c.value, c.label) for c in question.choices.all()]
-        if question.kind == kind.MULTIPLE:
-            return forms.MultipleChoiceField(
-                choices=choices, widget=forms.CheckboxSelectMultiple, **common
-            )
-        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
-
-    @staticmethod
-    def _service_choices() -> list:
-        groups: dict[str, list[tuple[str, str]]] = {}
-        for card in ServiceCard.objects.filter(is_active=True).select_related("unit"):
-            groups.setdefault(card.unit.name, []).append((card.code, card.title))
-        return [("", _("— choose the matter —")), *sorted(groups.items())]
+        self.fields.update(version_fields(version))
 
     def is_shown(self, question: Question, data: dict[str, Any]) -> bool:
         if not question.show_if_key:

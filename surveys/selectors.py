@@ -8,11 +8,14 @@ The access policy:
 - a client needs no account and sees only the public form.
 """
 
+import datetime
+import time
+
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qms.models import ServiceCard, User
+from qms.models import ServiceCard, ServiceCardRevision, User
 from qms.roles import can_read_everything, is_coordinator
 from qms.selectors import managed_unit_ids
 from surveys.models import (
@@ -26,17 +29,65 @@ from surveys.models import (
     StaffObservation,
 )
 
+# The public form asks for the active version on every request. Each process remembers
+# it for this long: a version activated, closed or re-dated by the coordinator shows in
+# that process at once (the services call `forget_open_versions`), in the other
+# processes within these seconds. Only found versions are kept, so the memo is bounded
+# by the number of live questionnaires, whatever slugs clients type.
+OPEN_VERSION_SECONDS = 5.0
+_open_versions: dict[str, tuple[float, QuestionnaireVersion]] = {}
+
 
 def open_version(slug: str) -> QuestionnaireVersion | None:
-    """The active version of a questionnaire if it is open today, else None."""
-    version = (
-        QuestionnaireVersion.objects.select_related("questionnaire")
-        .filter(questionnaire__slug=slug, status=QuestionnaireVersion.Status.ACTIVE)
-        .first()
-    )
+    """The active version of a questionnaire if it is open today, else None.
+
+    The returned instance may be shared by later requests of this process: read it,
+    never change it."""
+    now = time.monotonic()
+    remembered = _open_versions.get(slug)
+    if remembered and remembered[0] > now:
+        version: QuestionnaireVersion | None = remembered[1]
+    else:
+        version = (
+            QuestionnaireVersion.objects.select_related("questionnaire")
+            .filter(questionnaire__slug=slug, status=QuestionnaireVersion.Status.ACTIVE)
+            .first()
+        )
+        if version:
+            _open_versions[slug] = (now + OPEN_VERSION_SECONDS, version)
+        else:
+            _open_versions.pop(slug, None)
     if version and version.is_open_on(timezone.localdate()):
         return version
     return None
+
+
+def forget_open_versions() -> None:
+    _open_versions.clear()
+
+
+def card_with_revision_in_force(code: str, day: datetime.date) -> ServiceCard | None:
+    """An active service card by code, with the revision in force on `day` fetched in
+    the same query: `card.revision_in_force_id`, and `card.revision_day = day`.
+
+    Raw SQL because it runs on every public submission: the ORM spent ~0.6 ms building
+    this query (a Subquery annotation), ten times what the query itself costs."""
+    cards = ServiceCard.objects.raw(
+        f"""
+        SELECT card.*, (
+            SELECT revision.id FROM {ServiceCardRevision._meta.db_table} revision
+            WHERE revision.card_id = card.id AND revision.published_on <= %s
+            ORDER BY revision.number DESC LIMIT 1
+        ) AS revision_in_force_id
+        FROM {ServiceCard._meta.db_table} card
+        WHERE card.code = %s AND card.is_active
+        """,  # noqa: S608 - table names from the models; values are parameters
+        [day, code],
+    )
+    card = next(iter(cards), None)
+    if card is not None:
+        card.revision_day = day  # type: ignore[attr-defined]
+    return card
 
 
 def pilot_version(token) -> QuestionnaireVersion | None:

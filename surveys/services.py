@@ -14,6 +14,7 @@ from qms.models import OrgUnit, ServiceCard, User
 from qms.notifications import notify
 from qms.roles import Role, is_coordinator
 from surveys import default_questionnaire as default
+from surveys import selectors
 from surveys.models import (
     Answer,
     Channel,
@@ -119,6 +120,7 @@ def version_activate(
     version.opens_on = opens_on or timezone.localdate()
     version.closes_on = closes_on
     version.save(update_fields=["status", "opens_on", "closes_on"])
+    selectors.forget_open_versions()
     return version
 
 
@@ -127,6 +129,7 @@ def version_close(*, version: QuestionnaireVersion) -> QuestionnaireVersion:
     _require_status(version, Status.ACTIVE, Status.PILOT)
     version.status = Status.CLOSED
     version.save(update_fields=["status"])
+    selectors.forget_open_versions()
     return version
 
 
@@ -163,7 +166,7 @@ def response_submit(
         batch=batch,
         sheet_number=sheet_number,
         service_card=service_card,
-        service_revision=service_card.revision_on(today) if service_card else None,
+        service_revision_id=_revision_in_force_id(service_card, today),
     )
     rows = _answer_rows(response, answers, questions)
     try:
@@ -177,6 +180,16 @@ def response_submit(
             raise DuplicateSubmission from None
         raise
     return response
+
+
+def _revision_in_force_id(card: ServiceCard | None, day: datetime.date) -> int | None:
+    if card is None:
+        return None
+    if getattr(card, "revision_day", None) == day:
+        # The form looked the card up with its revision in force that day (one query).
+        return card.revision_in_force_id  # type: ignore[attr-defined]
+    revision = card.revision_on(day)
+    return revision.pk if revision else None
 
 
 def _store_answers(
@@ -201,14 +214,15 @@ def _answer_rows(
         for item in values:
             if item in (None, "", []):
                 continue
+            # Ids rather than instances: these rows are built on every submission.
             if isinstance(item, Choice):
-                rows.append(Answer(response=response, question=question, choice=item))
+                rows.append(Answer(response=response, question_id=question.pk, choice_id=item.pk))
             elif isinstance(item, ServiceCard):
                 continue  # stored on the response itself
             elif isinstance(item, int):
-                rows.append(Answer(response=response, question=question, number=item))
+                rows.append(Answer(response=response, question_id=question.pk, number=item))
             else:
-                rows.append(Answer(response=response, question=question, text=str(item)))
+                rows.append(Answer(response=response, question_id=question.pk, text=str(item)))
     return rows
 
 
@@ -336,6 +350,7 @@ def version_update(
         )
     version.opens_on, version.closes_on = opens_on, closes_on
     version.save(update_fields=fields)
+    selectors.forget_open_versions()
     return version
 
 

@@ -23,7 +23,13 @@ from django.views.decorators.http import require_http_methods
 
 from qms.models import Office, User
 from surveys import selectors
-from surveys.forms import ResponseForm, field_name, new_submission_token, read_submission_token
+from surveys.forms import (
+    ResponseForm,
+    field_name,
+    new_submission_token,
+    read_submission_token,
+    version_questions,
+)
 from surveys.models import Channel, Desk, Question, QuestionnaireVersion, UsedSubmissionToken
 from surveys.services import (
     DuplicateSubmission,
@@ -157,7 +163,7 @@ def _run_form(
             return render(request, "surveys/closed.html", context, status=404)
         if request.method == "GET":
             service = next(
-                (q for q in version.questions.all() if q.kind == Question.Kind.SERVICE), None
+                (q for q in version_questions(version) if q.kind == Question.Kind.SERVICE), None
             )
             initial = {"token": new_submission_token(version)}
             if service and request.GET.get("usluga"):

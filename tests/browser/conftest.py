@@ -248,3 +248,13 @@ def log_in(live_server: Any) -> Callable[[Page, Any], None]:
         )
 
     return go
+
+
+@pytest.fixture(autouse=True)
+def _fresh_open_versions() -> Iterator[None]:
+    """The public form remembers open versions per process; each test starts without."""
+    from surveys.selectors import forget_open_versions
+
+    forget_open_versions()
+    yield
+    forget_open_versions()

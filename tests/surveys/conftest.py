@@ -49,3 +49,13 @@ ANSWERS = {
     "q_waiting_time": "3",
     "q_comments": "Dziękuję",
 }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_open_versions():
+    """The public form remembers open versions per process; each test starts without."""
+    from surveys.selectors import forget_open_versions
+
+    forget_open_versions()
+    yield
+    forget_open_versions()

@@ -234,3 +234,51 @@ def test_switching_language_keeps_the_answers(anonymous, survey):
     web = re.search(r'<input[^>]*name="q_card_read"[^>]*value="web"[^>]*>', html).group(0)
     assert "checked" in web
     assert 'value="Brak wzoru wniosku"' in html or "Brak wzoru wniosku</textarea>" in html
+
+
+def test_revision_in_force_on_the_day_is_recorded(anonymous, survey, card_a):
+    import datetime
+
+    from django.utils import timezone
+
+    from tests.factories import ServiceCardRevisionFactory
+
+    today = timezone.localdate()
+    in_force = ServiceCardRevisionFactory(card=card_a, number=2, published_on=today)
+    ServiceCardRevisionFactory(card=card_a, number=3, published_on=today + datetime.timedelta(1))
+    _, token = start(anonymous)
+    submit_all(anonymous, token)
+    assert Response.objects.get().service_revision == in_force
+
+
+def test_a_closed_version_stops_taking_answers_at_once(anonymous, survey):
+    from surveys.services import version_close
+
+    _, token = start(anonymous)  # the open version is now remembered by this process
+    version_close(version=survey.active_version)
+    assert anonymous.get(URL).status_code == 404
+    assert submit_all_status(anonymous, token) == 404
+    assert Response.objects.count() == 0
+
+
+def submit_all_status(client, token) -> int:
+    return client.post(URL, {"token": token, "page": 2, **PAGE1, **PAGE2}).status_code
+
+
+def test_frozen_version_fields_are_not_shared_between_forms(survey):
+    from surveys.forms import ResponseForm
+
+    version = survey.active_version
+    first = ResponseForm(version=version, page=1)
+    first.fields["q_settled"].label = "changed"
+    first.fields["q_settled"].choices = []
+    second = ResponseForm(version=version, page=1)
+    assert second.fields["q_settled"].label != "changed"
+    assert second.fields["q_settled"].choices
+
+
+def test_field_labels_follow_the_language_of_each_request(anonymous, survey):
+    english = anonymous.get(URL, {"jezyk": "en"}).content.decode()
+    assert "What matter did you come" in english
+    polish = anonymous.get(URL).content.decode()
+    assert "W jakiej sprawie" in polish and "What matter did you come" not in polish
