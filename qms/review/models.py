@@ -58,10 +58,14 @@ class Cycle(models.Model):
             models.CheckConstraint(
                 condition=models.Q(survey_opens_on__lte=models.F("survey_closes_on")),
                 name="cycle_period_in_order",
+                violation_error_message=_("The survey period must end after it starts."),
             ),
             models.CheckConstraint(
                 condition=models.Q(survey_closes_on__lte=models.F("analysis_due_on")),
                 name="cycle_analysis_after_period",
+                violation_error_message=_(
+                    "The analysis deadline must not be before the end of the survey period."
+                ),
             ),
         ]
 
@@ -100,7 +104,9 @@ class Step(models.Model):
     def ran_late(self) -> bool:
         from django.utils import timezone
 
-        return bool(self.done_at) and timezone.localdate(self.done_at) > self.due_on
+        if self.done_at is None or self.skipped:
+            return False
+        return timezone.localdate(self.done_at) > self.due_on
 
 
 class Indicator(models.Model):

@@ -155,7 +155,8 @@ def steps_for(cycle: Cycle) -> list[StepSpec]:
         StepSpec("deliver", lambda c: c.analysis_due_on, run_delivery),
         StepSpec("close", lambda c: c.catalogue_due_on + days(1), run_close),
     ]
-    return specs
+    # By due date; steps due the same day keep the order above (sorted() is stable).
+    return sorted(specs, key=lambda spec: spec.due(cycle))
 
 
 def step_plan(cycle: Cycle) -> list[tuple[str, datetime.date]]:
@@ -377,6 +378,7 @@ def evaluate_standards(cycle: Cycle) -> list[Finding]:
     frame = pd.DataFrame.from_records(
         cycle.indicators.filter(scope=Indicator.Scope.CARD).values(
             "pk",
+            "scope",
             "subject",
             "unit_id",
             "card_id",
