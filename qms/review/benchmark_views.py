@@ -8,18 +8,17 @@ anyone logged in — it holds no data.
 
 import json
 
+import pandas as pd
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import cache_control
-
-import pandas as pd
 
 from qms.models import Office
 from qms.review import benchmarking, selectors
@@ -35,9 +34,7 @@ class ImportForm(forms.Form):
     )
     replace = forms.BooleanField(
         label=gettext_lazy("Replace the file imported before"),
-        help_text=gettext_lazy(
-            "Tick it only to replace the same office's file for the same year."
-        ),
+        help_text=gettext_lazy("Tick it only to replace the same office's file for the same year."),
         required=False,
     )
 
@@ -57,7 +54,7 @@ def benchmark_index(request: AuthedRequest, year: int | None = None) -> HttpResp
     """The indicators of a year: ours (exportable ones) and how many peers have each."""
     require(selectors.can_read_cycles(request.user))
     cycles = list(Cycle.objects.order_by("-year"))
-    years = sorted({c.year for c in cycles} | set(PeerFile.objects.values_list("year", flat=True)))
+    years = sorted(c.year for c in cycles)  # peer files exist only for years with a cycle
     if year is None:
         year = cycles[0].year if cycles else None
     cycle = next((c for c in cycles if c.year == year), None)
@@ -69,7 +66,7 @@ def benchmark_index(request: AuthedRequest, year: int | None = None) -> HttpResp
         mine = {(r.key, r.measure): r for r in own.itertuples(index=False)}
         peers = {
             (p["key"], p["measure"]): p["offices"]
-            for p in PeerIndicator.objects.filter(file__year=year)
+            for p in PeerIndicator.objects.filter(file__year=cycle.year)
             .values("key", "measure")
             .annotate(offices=Count("file"))
         }
@@ -84,11 +81,12 @@ def benchmark_index(request: AuthedRequest, year: int | None = None) -> HttpResp
                     "label": labels.get(key, ""),
                     "n": row.n if row else None,
                     "value": row.value if row else None,
+                    "shown": (row.value * (100 if measure == "share" else 1)) if row else None,
                     "peers": peers.get((key, measure), 0),
                 }
             )
     files = (
-        PeerFile.objects.filter(year=year)
+        (PeerFile.objects.filter(year=cycle.year) if cycle else PeerFile.objects.none())
         .select_related("imported_by")
         .annotate(indicator_count=Count("indicators"))
         .order_by("office_name")
@@ -125,7 +123,7 @@ def benchmark_export(request: AuthedRequest, year: int) -> HttpResponse:
 
 def benchmark_import(request: AuthedRequest) -> HttpResponse:
     require(selectors.can_run_cycles(request.user))
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     already = False
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -188,6 +186,31 @@ def _points(year: int, key: str, measure: str) -> tuple[Cycle, pd.DataFrame, Ind
     return cycle, frame, own
 
 
+def _levels() -> dict[str, str]:
+    """The funnel's levels as the user's locale writes them ("99,8" in Polish)."""
+    narrow, wide = (
+        number_format(level * 100, 1 if level * 100 % 1 else 0) for level in benchmarking.LEVELS
+    )
+    return {"narrow": narrow, "wide": wide}
+
+
+def _zone_label(zone: str | None, side: str | None) -> str:
+    if zone is None:
+        return ""
+    if zone == "inside":
+        return _("within the %(narrow)s %% limits") % _levels()
+    above = side == "above"
+    if zone == "warning":
+        return (
+            _("above the %(narrow)s %% limit, within the %(wide)s %% one")
+            if above
+            else _("below the %(narrow)s %% limit, within the %(wide)s %% one")
+        ) % _levels()
+    return (
+        _("above the %(wide)s %% limit") if above else _("below the %(wide)s %% limit")
+    ) % _levels()
+
+
 def benchmark_indicator(request: AuthedRequest, year: int, key: str, measure: str) -> HttpResponse:
     require(selectors.can_read_cycles(request.user))
     cycle, points, own = _points(year, key, measure)
@@ -196,7 +219,12 @@ def benchmark_indicator(request: AuthedRequest, year: int, key: str, measure: st
     if not points.empty:
         scale = 100 if percent else 1
         rows = [
-            {**row, "shown_value": row["value"] * scale, "shown_gap": row["gap"] * scale}
+            {
+                **row,
+                "shown_value": row["value"] * scale,
+                "shown_gap": row["gap"] * scale,
+                "zone_label": _zone_label(row["zone"], row["side"]),
+            }
             for row in benchmarking.compare(points, measure=measure).to_dict("records")
         ]
     return render(
@@ -235,8 +263,11 @@ def benchmark_funnel(request: AuthedRequest, year: int, key: str, measure: str) 
         y_label=_("Share of positive answers (%)"),
         own_label=_("This office"),
         peers_label=_("Other offices"),
-        centre_label=_("All offices together: %(p).1f %%"),
-        limit_label=_("%(level)s %% limits"),
+        centre_label=_("All offices together: %(share)s %%")
+        % {
+            "share": number_format(benchmarking.pooled_share(points["n"], points["value"]) * 100, 1)
+        },
+        limit_labels=[_("%(level)s %% limits") % {"level": level} for level in _levels().values()],
         title=key,
     )
     return HttpResponse(svg, content_type="image/svg+xml")

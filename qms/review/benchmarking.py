@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from jsonschema import Draft202012Validator
 from jsonschema import ValidationError as SchemaError
 from scipy import stats
@@ -48,6 +48,8 @@ MEAN_MAX = 10
 # A question's stable key (a slug). Observation keys ("observations:…") cannot match.
 KEY_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
 LEVELS = (0.95, 0.998)
+
+Values = Sequence[float] | np.ndarray
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -201,16 +203,19 @@ def _load(data: bytes) -> Any:
 def _place(path: Sequence[Any], document: Any) -> str:
     """Where in the file: the file itself, the office, or an indicator row."""
     if not path:
-        return _("the file")
+        return pgettext("benchmark file place", "the file")
     if path[0] == "office":
-        return _("the office")
+        return pgettext("benchmark file place", "the office details")
     if path[0] == "indicators" and len(path) > 1:
         row = document["indicators"][path[1]]
         key = row.get("key") if isinstance(row, dict) else None
         if isinstance(key, str) and re.fullmatch(KEY_PATTERN, key):
-            return _("indicator no. %(row)d (“%(key)s”)") % {"row": path[1] + 1, "key": key}
-        return _("indicator no. %(row)d") % {"row": path[1] + 1}
-    return _("the file")
+            return pgettext("benchmark file place", "indicator no. %(row)d (“%(key)s”)") % {
+                "row": path[1] + 1,
+                "key": key,
+            }
+        return pgettext("benchmark file place", "indicator no. %(row)d") % {"row": path[1] + 1}
+    return pgettext("benchmark file place", "the file")
 
 
 def _range_rule(field: str, path: Sequence[Any], document: Any) -> str:
@@ -231,11 +236,11 @@ def _range_rule(field: str, path: Sequence[Any], document: Any) -> str:
 
 
 TYPE_NAMES = {
-    "string": lambda: _("text"),
-    "integer": lambda: _("a whole number"),
-    "number": lambda: _("a number"),
-    "object": lambda: _("an object"),
-    "array": lambda: _("a list"),
+    "string": lambda: pgettext("benchmark field type", "text"),
+    "integer": lambda: pgettext("benchmark field type", "a whole number"),
+    "number": lambda: pgettext("benchmark field type", "a number"),
+    "object": lambda: pgettext("benchmark field type", "an object"),
+    "array": lambda: pgettext("benchmark field type", "a list"),
 }
 
 
@@ -420,19 +425,19 @@ def import_document(*, data: bytes, user: User, replace: bool = False) -> PeerFi
 # --- comparisons (pure) -----------------------------------------------------------------
 
 
-def percentile_rank(own: float, peers: Sequence[float]) -> float | None:
+def percentile_rank(own: float, peers: Values) -> float | None:
     """Percent of peers below `own`, ties counted half (scipy's "mean" kind); None alone."""
     if len(peers) == 0:
         return None
     return float(stats.percentileofscore(np.asarray(peers, dtype=float), own, kind="mean"))
 
 
-def gap_to_best(own: float, peers: Sequence[float]) -> float:
+def gap_to_best(own: float, peers: Values) -> float:
     """How far `own` is below the best of all offices (0 when it is the best)."""
     return float(max(np.max(np.asarray(peers, dtype=float), initial=own), own) - own)
 
 
-def pooled_share(n: Sequence[float], value: Sequence[float]) -> float:
+def pooled_share(n: Values | pd.Series, value: Values | pd.Series) -> float:
     """The funnel's centre line: all offices' positive answers over all their answers."""
     weights = np.asarray(n, dtype=float)
     return float(np.average(np.asarray(value, dtype=float), weights=weights))
@@ -496,12 +501,13 @@ def funnel_plot(
     own_label: str,
     peers_label: str,
     centre_label: str,
-    limit_label: str,
+    limit_labels: Sequence[str],
     title: str = "",
 ) -> bytes:
     """A funnel plot (SVG): each office's share against its n, with 95 % and 99.8 % limits.
 
-    `points` as for `compare`. Labels come translated from the caller. Text stays text
+    `points` as for `compare`. Labels come translated (and numbers in them localised)
+    from the caller, one limit label per level of `LEVELS`. Text stays text
     in the SVG (readable, searchable), and the output is deterministic (no date, fixed ids).
     """
     import matplotlib
@@ -514,8 +520,8 @@ def funnel_plot(
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "qms-benchmark"}):
         figure = Figure(figsize=(7.5, 4.5), layout="constrained")
         axes = figure.add_subplot()
-        axes.axhline(p0 * 100, color="#444444", linewidth=1, label=centre_label % {"p": p0 * 100})
-        for level, style in zip(LEVELS, ("--", ":"), strict=True):
+        axes.axhline(p0 * 100, color="#444444", linewidth=1, label=centre_label)
+        for level, style, label in zip(LEVELS, ("--", ":"), limit_labels, strict=True):
             name = _level_name(level)
             for side in ("low", "high"):
                 axes.plot(
@@ -525,7 +531,7 @@ def funnel_plot(
                     color="#1a4d8f",
                     linewidth=1.2,
                     drawstyle="steps-post",
-                    label=limit_label % {"level": name} if side == "low" else None,
+                    label=label if side == "low" else None,
                 )
         peers = points[~points["own"].astype(bool)]
         own = points[points["own"].astype(bool)]

@@ -4,7 +4,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from qms.review import views
+from qms.review import benchmark_views, views
 from qms.roles import is_authenticated
 
 
@@ -25,3 +25,26 @@ class ReviewApp(Application):
     standard_new_path = path("standards/new/", views.standard_edit, name="standard_new")
     standard_edit_path = path("standards/<int:pk>/", views.standard_edit, name="standard_edit")
     task_path = path("tasks/<int:task_pk>/", views.task_page, name="task")
+    benchmark_path = path("benchmark/", benchmark_views.benchmark_index, name="benchmark")
+    benchmark_schema_path = path(
+        "benchmark/schema.json", benchmark_views.benchmark_schema, name="benchmark_schema"
+    )
+    benchmark_import_path = path(
+        "benchmark/import/", benchmark_views.benchmark_import, name="benchmark_import"
+    )
+    benchmark_export_path = path(
+        "benchmark/<int:year>.json", benchmark_views.benchmark_export, name="benchmark_export"
+    )
+    benchmark_year_path = path(
+        "benchmark/<int:year>/", benchmark_views.benchmark_index, name="benchmark_year"
+    )
+    benchmark_indicator_path = path(
+        "benchmark/<int:year>/<slug:key>/<slug:measure>/",
+        benchmark_views.benchmark_indicator,
+        name="benchmark_indicator",
+    )
+    benchmark_funnel_path = path(
+        "benchmark/<int:year>/<slug:key>/<slug:measure>/funnel.svg",
+        benchmark_views.benchmark_funnel,
+        name="benchmark_funnel",
+    )
