@@ -4,7 +4,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from qms.review import benchmark_views, views
+from qms.review import benchmark_views, pack_views, views
 from qms.roles import is_authenticated
 
 
@@ -25,6 +25,8 @@ class ReviewApp(Application):
     standard_new_path = path("standards/new/", views.standard_edit, name="standard_new")
     standard_edit_path = path("standards/<int:pk>/", views.standard_edit, name="standard_edit")
     task_path = path("tasks/<int:task_pk>/", views.task_page, name="task")
+    packs_path = path("packs/", pack_views.pack_list, name="packs")
+    pack_file_path = path("packs/<int:pk>.<str:fmt>", pack_views.pack_file, name="pack_file")
     benchmark_path = path("benchmark/", benchmark_views.benchmark_index, name="benchmark")
     benchmark_schema_path = path(
         "benchmark/schema.json", benchmark_views.benchmark_schema, name="benchmark_schema"
