@@ -21,7 +21,7 @@ def counts():
 
 
 def test_demo_office_is_realistic_and_loading_twice_duplicates_nothing():
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--no-history", stdout=StringIO())
     first = counts()
     units, cards, revisions, _users, desks = first
     assert desks >= 5
@@ -33,11 +33,11 @@ def test_demo_office_is_realistic_and_loading_twice_duplicates_nothing():
     assert not OrgUnit.objects.filter(head__isnull=True).exists()
     assert OrgUnit.objects.filter(code="SO", deputy__username="zastepca.so").exists()
 
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--no-history", stdout=StringIO())
     assert counts() == first
 
 
 def test_demo_users_can_log_in(client):
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--no-history", stdout=StringIO())
     for username in ("koordynator", "kierownik.so", "pracownik.bok", "audytor", "admin"):
         assert client.login(username=username, password="demo"), username

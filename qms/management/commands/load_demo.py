@@ -57,6 +57,13 @@ REVISED = datetime.date(2025, 10, 15)
 class Command(BaseCommand):
     help = "Load (or refresh) the demo office. Demo only: users get a known password."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Skip the three years of generated survey responses and review cycles.",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
         office = Office.current() or Office()
@@ -77,11 +84,14 @@ class Command(BaseCommand):
         from workflows import demo
 
         demo.load()
+        from qms.review import demo as review_demo
+
+        cycles = 0 if options["no_history"] else review_demo.load()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo office ready: {len(units)} units, "
                 f"{ServiceCard.objects.count()} service cards ({created_cards} new), "
-                f"{len(users) + 1} users, {desks} desks."
+                f"{len(users) + 1} users, {desks} desks, {cycles} new review cycles."
             )
         )
 
