@@ -374,6 +374,13 @@ class PeerIndicator(models.Model):
     n = models.PositiveIntegerField()
     value = models.FloatField()
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["file", "key", "measure"], name="one_peer_value_per_indicator"
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"{self.key} {self.measure}"
 

@@ -507,30 +507,6 @@ def _observations(cycle: Cycle, unit: OrgUnit | None) -> pd.DataFrame:
     return frame[["card", "kind", "summary", "monthly", "example"]]
 
 
-def _rules() -> tuple[pd.DataFrame, dict[int, Standard]]:
-    """The standards in force, as qms.review.indicators sees them, and the rows."""
-    standards = {
-        s.pk: s for s in Standard.objects.filter(is_active=True).select_related("unit", "card")
-    }
-    rules = [
-        calc.Rule(
-            standard=s.pk,
-            measure=s.measure,
-            key=s.indicator_key,
-            target=s.target,
-            minimum_sample=s.minimum_sample,
-            upper_limit=s.is_upper_limit,
-            unit=s.unit.code if s.unit else None,
-            card=s.card.code if s.card else None,
-        )
-        for s in standards.values()
-    ]
-    cards = pd.DataFrame.from_records(
-        list(ServiceCard.objects.values_list("code", "unit__code")), columns=["card", "unit"]
-    )
-    return calc.effective_rules(rules, cards), standards
-
-
 # --- PDF -----------------------------------------------------------------------------
 
 
@@ -1313,7 +1289,9 @@ def management_tables(cycle: Cycle) -> dict[str, Any]:
     # c) Quality objectives.
     card_rows = selectors.indicator_frame(cycle)
     card_rows = card_rows[card_rows["scope"] == Indicator.Scope.CARD]
-    rules, standards = _rules()
+    from qms.review.services import standard_rules
+
+    rules, standards = standard_rules()
     objectives = (
         objectives_table(card_rows, rules)
         if not card_rows.empty

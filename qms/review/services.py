@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from functools import partial
 
 import pandas as pd
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -357,8 +358,13 @@ def run_analysis(cycle: Cycle, today: datetime.date) -> str:
 # --- standards → findings → nonconformities -----------------------------------------
 
 
-def _rules() -> list[calc.Rule]:
-    return [
+def standard_rules() -> tuple[pd.DataFrame, dict[int, Standard]]:
+    """The rule in force for every card (qms.review.indicators.effective_rules), and the
+    active standards by id: what the findings and the packs both hold indicators to."""
+    standards = {
+        s.pk: s for s in Standard.objects.filter(is_active=True).select_related("unit", "card")
+    }
+    rules = [
         calc.Rule(
             standard=s.pk,
             measure=s.measure,
@@ -369,8 +375,12 @@ def _rules() -> list[calc.Rule]:
             unit=s.unit.code if s.unit else None,
             card=s.card.code if s.card else None,
         )
-        for s in Standard.objects.filter(is_active=True).select_related("unit", "card")
+        for s in standards.values()
     ]
+    cards = pd.DataFrame.from_records(
+        list(ServiceCard.objects.values_list("code", "unit__code")), columns=["card", "unit"]
+    )
+    return calc.effective_rules(rules, cards), standards
 
 
 def evaluate_standards(cycle: Cycle) -> list[Finding]:
@@ -393,12 +403,8 @@ def evaluate_standards(cycle: Cycle) -> list[Finding]:
     )
     if frame.empty:
         return []
-    cards = pd.DataFrame.from_records(
-        ServiceCard.objects.values_list("code", "unit__code"), columns=["card", "unit"]
-    )
-    rules = calc.effective_rules(_rules(), cards)
+    rules, standards = standard_rules()
     breaches = calc.evaluate(frame, rules)
-    standards = Standard.objects.in_bulk(list(breaches["standard"].unique()))
     findings = []
     for row in breaches.itertuples(index=False):
         standard = standards[int(row.standard)]
@@ -422,9 +428,7 @@ def _percent(value: float) -> str:
 
 def finding_summary(standard: Standard, row) -> str:
     """The aggregated evidence, in the office's language (Polish): never a response."""
-    from django.utils import translation
-
-    with translation.override("pl"):
+    with translation.override(settings.LANGUAGE_CODE):
         if standard.is_upper_limit:
             return _(
                 "Staff estimate %(value).1f occurrences a month (%(n)s observations); "
@@ -487,11 +491,14 @@ def finding_raise(finding: Finding) -> str:
         nc = earlier.nonconformity
         finding.nonconformity = nc
         finding.save(update_fields=["nonconformity"])
-        note = _("Breached again in the %(year)s cycle (first found in %(first)s): %(summary)s") % {
-            "year": finding.cycle.year,
-            "first": earlier.cycle.year,
-            "summary": finding.summary,
-        }
+        with translation.override(settings.LANGUAGE_CODE):
+            note = _(
+                "Breached again in the %(year)s cycle (first found in %(first)s): %(summary)s"
+            ) % {
+                "year": finding.cycle.year,
+                "first": earlier.cycle.year,
+                "summary": finding.summary,
+            }
         if nc.status == Status.CLOSED:
             nc_services.nonconformity_reopen(nc=nc, user=None, reason=note)
             return "reopened"
@@ -504,10 +511,15 @@ def finding_raise(finding: Finding) -> str:
         )
         return "linked"
     card = finding.card
+    with translation.override(settings.LANGUAGE_CODE):  # the record's language: the office's
+        title = _("%(card)s: %(standard)s not met (%(year)s)") % {
+            "card": card.code,
+            "standard": finding.standard,
+            "year": finding.cycle.year,
+        }
     nc = nc_services.nonconformity_register(
         user=None,
-        title=_("%(card)s: %(standard)s not met (%(year)s)")
-        % {"card": card.code, "standard": finding.standard, "year": finding.cycle.year},
+        title=title,
         description=finding.summary,
         source=Source.OBSERVATION if finding.standard.is_upper_limit else Source.SURVEY,
         unit=card.unit,
