@@ -432,3 +432,14 @@ def test_dates_out_of_order_get_a_clear_message_and_keep_the_input(cycle, coordi
     assert f"{YEAR}-07-01" in text
     cycle.refresh_from_db()
     assert cycle.analysis_due_on == AUG_30
+
+
+def test_the_heads_dashboard_lists_their_pack_task_only(
+    cycle, breach, unit_a, head_a, head_b, client_for
+):
+    run_on(AUG_30)
+    task = _open_task(Pack.objects.get(unit=unit_a), "acknowledge")
+    page = client_for(head_a).get("/dashboard/").content.decode()
+    assert f"/review/tasks/{task.pk}/" in page
+    other = client_for(head_b).get("/dashboard/").content.decode()
+    assert f"/review/tasks/{task.pk}/" not in other
