@@ -268,6 +268,10 @@ SPECTACULAR_SETTINGS = {
 # Final submissions of the public form per client address and hour (counted in the
 # cache only, under a salted hash). Office Wi-Fi shares one address: keep it generous.
 SURVEY_RATE_LIMIT_PER_HOUR = env_int("SURVEY_RATE_LIMIT_PER_HOUR", 60, minimum=1)
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For (0: none, the
+# client is REMOTE_ADDR). With N, the rate limit counts the Nth address from the right;
+# anything further left is the client's own claim and is ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 # Desk tablet: seconds without input before it asks "more time?", then seconds until it
 # clears the form (WCAG 2.2.1: at least 20 s to answer), and the thank-you screen's time.
 SURVEY_KIOSK_IDLE_SECONDS = env_int("SURVEY_KIOSK_IDLE_SECONDS", 90, minimum=10)

@@ -4,7 +4,7 @@
 - POST /api/v1/questionnaires/<slug>/responses/  submit one response (public; the same
   validation, one-time token, rate limit and anonymity as the web form)
 - GET  /api/v1/responses/                       responses for staff, filtered by role
-- GET  /api/v1/responses/export/?as=csv|xlsx     every response (coordinator, auditor)
+- GET  /api/v1/responses/export/?as=csv|xlsx[&labels=1]  every response (coordinator, auditor)
 """
 
 import datetime
@@ -302,18 +302,25 @@ class ResponseExportView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[OpenApiParameter("as", OpenApiTypes.STR, enum=["csv", "xlsx"])],
+        parameters=[
+            OpenApiParameter("as", OpenApiTypes.STR, enum=["csv", "xlsx"]),
+            OpenApiParameter(
+                "labels",
+                OpenApiTypes.STR,
+                enum=["1"],
+                description="CSV with headers and option labels in the request's language "
+                "(default: question keys and option values). XLSX has both sheets.",
+            ),
+        ],
         responses={(200, "text/csv"): OpenApiTypes.BINARY},
     )
     def get(self, request: Request) -> HttpResponse:
-        """Every live response, one column per question key (coordinator and auditor)."""
+        """Every live response, one column per question (coordinator and auditor)."""
         if not selectors.can_read_survey_data(request.user):
             raise PermissionDenied
-        fmt = request.query_params.get("as", "csv")
-        frame = exports.responses_frame(selectors.response_list(request.user))
-        if fmt == "xlsx":
-            return HttpResponse(
-                exports.to_xlsx(frame, sheet="odpowiedzi"),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        return HttpResponse(exports.to_csv(frame), content_type="text/csv; charset=utf-8")
+        content, content_type = exports.export(
+            selectors.response_list(request.user),
+            "xlsx" if request.query_params.get("as") == "xlsx" else "csv",
+            labels=request.query_params.get("labels") == "1",
+        )
+        return HttpResponse(content, content_type=content_type)

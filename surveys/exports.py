@@ -1,16 +1,25 @@
-"""Responses as a table (pandas): one row per response, one column per question key.
+"""Responses as a table (pandas): one row per response, one column per question.
+
+Two forms of the same table:
+- **codes** (`responses_frame(...)`) for machines: stable column names (question keys)
+  and option values, the same in every language and year;
+- **labelled** (`responses_frame(..., labels=True)`) for people: column headers and
+  option labels in the active language (the user's), the questionnaire's title, the
+  desk's and unit's names, the card's code and title.
+The CSV is the codes unless asked for `?labels=1`; the XLSX has both, labelled first.
 
 Pure functions over already-filtered querysets; the views decide who may export.
 Small groups are suppressed later, by the analysis, not here: this is raw data for the
-coordinator.
+coordinator. Free text and labels are neutralised: nothing typed runs as a formula.
 """
 
 import io
 from collections.abc import Iterable
 
 import pandas as pd
+from django.utils.translation import gettext as _
 
-from surveys.models import Response
+from surveys.models import Answer, Channel, Response
 
 BASE_COLUMNS = [
     "response",
@@ -25,6 +34,21 @@ BASE_COLUMNS = [
 ]
 
 
+def base_headers() -> dict[str, str]:
+    """The base columns' headers in the active language."""
+    return {
+        "response": _("Response"),
+        "date": _("Date"),
+        "channel": _("Channel"),
+        "questionnaire": _("Questionnaire"),
+        "version": _("Version"),
+        "desk": _("Desk"),
+        "unit": _("Unit"),
+        "service_card": _("Service card"),
+        "service_revision": _("Card revision"),
+    }
+
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -33,39 +57,60 @@ def neutralise_formula(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def responses_frame(responses: Iterable[Response]) -> pd.DataFrame:
-    """Answers of a multiple-choice question are joined with "; " in one cell."""
-    rows = []
-    keys: list[str] = []
-    for response in responses:
+def _base_row(response: Response, labels: bool) -> dict[str, object]:
+    card, desk, revision = response.service_card, response.desk, response.service_revision
+    if labels:
         row: dict[str, object] = {
-            "response": response.pk,
-            "date": response.submitted_on,
+            "channel": str(Channel(response.channel).label),
+            "questionnaire": response.version.questionnaire.title,
+            "desk": desk.name if desk else "",
+            "unit": card.unit.name if card else "",
+            "service_card": f"{card.code} {card.title}" if card else "",
+        }
+    else:
+        row = {
             "channel": response.channel,
             "questionnaire": response.version.questionnaire.slug,
-            "version": response.version.number,
-            "desk": response.desk.code if response.desk else "",
-            "unit": response.service_card.unit.code if response.service_card else "",
-            "service_card": response.service_card.code if response.service_card else "",
-            "service_revision": response.service_revision.number
-            if response.service_revision
-            else "",
+            "desk": desk.code if desk else "",
+            "unit": card.unit.code if card else "",
+            "service_card": card.code if card else "",
         }
+    return {
+        "response": response.pk,
+        "date": response.submitted_on,
+        "version": response.version.number,
+        "service_revision": revision.number if revision else "",
+        **(
+            {name: neutralise_formula(str(value)) for name, value in row.items()} if labels else row
+        ),
+    }
+
+
+def _answer_value(answer: Answer, labels: bool) -> str:
+    if answer.choice is not None:
+        return neutralise_formula(answer.choice.label) if labels else answer.choice.value
+    if answer.number is not None:
+        return str(answer.number)
+    return neutralise_formula(answer.text)
+
+
+def responses_frame(responses: Iterable[Response], *, labels: bool = False) -> pd.DataFrame:
+    """Answers of a multiple-choice question are joined with "; " in one cell. With
+    `labels`, a question's header is its wording in the first response that answers it."""
+    rows = []
+    headers = base_headers() if labels else {name: name for name in BASE_COLUMNS}
+    for response in responses:
+        row = _base_row(response, labels)
         answers: dict[str, list[str]] = {}
         for answer in response.answers.all():
             key = answer.question.key
-            if key not in keys:
-                keys.append(key)
-            if answer.choice is not None:
-                value = answer.choice.value
-            elif answer.number is not None:
-                value = str(answer.number)
-            else:
-                value = neutralise_formula(answer.text)
-            answers.setdefault(key, []).append(value)
+            headers.setdefault(key, neutralise_formula(answer.question.text) if labels else key)
+            answers.setdefault(key, []).append(_answer_value(answer, labels))
         row.update({key: "; ".join(values) for key, values in answers.items()})
         rows.append(row)
-    return pd.DataFrame(rows, columns=BASE_COLUMNS + keys).fillna("")
+    frame = pd.DataFrame(rows, columns=list(headers)).fillna("")
+    frame.columns = list(headers.values())  # two questions worded alike stay two columns
+    return frame
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
@@ -74,7 +119,29 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 
 
 def to_xlsx(frame: pd.DataFrame, *, sheet: str) -> bytes:
+    return workbook({sheet: frame})
+
+
+def workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """One worksheet per frame, in the given order (names cut to Excel's 31 characters)."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name=sheet[:31], index=False)
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
     return buffer.getvalue()
+
+
+def export(responses: Iterable[Response], fmt: str, *, labels: bool = False) -> tuple[bytes, str]:
+    """The file and its content type: CSV (codes, or labelled with `labels`) or XLSX
+    (a labelled sheet first, then the codes). Labels are in the active language."""
+    responses = list(responses)
+    if fmt == "xlsx":
+        sheets = {
+            _("Responses"): responses_frame(responses, labels=True),
+            _("Codes"): responses_frame(responses),
+        }
+        return workbook(sheets), XLSX_TYPE
+    return to_csv(responses_frame(responses, labels=labels)), "text/csv; charset=utf-8"
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,11 +1,15 @@
 """Printable QR-code sheets (A4 PDF): each code opens the survey with channel, desk and
-service already filled in, so a client at the desk answers about the right matter."""
+service already filled in, so a client at the desk answers about the right matter.
+
+A sheet is in one language (Polish or English): its texts, the questionnaire's title and
+the services' names, and its codes open the form in that language."""
 
 import io
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -23,10 +27,14 @@ COLUMNS, ROWS = 2, 3
 CODE_SIZE = 55 * mm
 
 
-def survey_url(questionnaire: Questionnaire, desk: Desk, card: ServiceCard | None = None) -> str:
+def survey_url(
+    questionnaire: Questionnaire, desk: Desk, card: ServiceCard | None = None, language: str = "pl"
+) -> str:
     params = {"kanal": Channel.QR, "stanowisko": desk.code}
     if card is not None:
         params["usluga"] = card.code
+    if language != "pl":  # Polish is the form's default
+        params["jezyk"] = language
     path = reverse("ankieta:form", args=[questionnaire.slug])
     return f"{settings.SITE_URL}{path}?{urlencode(params)}"
 
@@ -43,25 +51,37 @@ def _qr(canvas: Canvas, url: str, x: float, y: float) -> None:
     renderPDF.draw(drawing, canvas, x, y)
 
 
-def desk_sheet_pdf(questionnaire: Questionnaire, desks: list[Desk]) -> bytes:
+def desk_cells(questionnaire: Questionnaire, desk: Desk, language: str) -> list[tuple[str, str]]:
+    """(caption, address) of each code for a desk: its own first, then one per service."""
+    with translation.override(language):
+        cells = [(_("Rate our service"), survey_url(questionnaire, desk, language=language))]
+        cards = ServiceCard.objects.filter(unit_id=desk.unit_id, is_active=True).order_by("code")
+        return cells + [
+            (f"{c.code} {c.title}", survey_url(questionnaire, desk, c, language)) for c in cards
+        ]
+
+
+def desk_sheet_pdf(questionnaire: Questionnaire, desks: list[Desk], language: str) -> bytes:
     """One or more pages per desk: the desk's own code first, then one per service card."""
+    with translation.override(language):
+        return _sheet_pdf(questionnaire, desks, language)
+
+
+def _sheet_pdf(questionnaire: Questionnaire, desks: list[Desk], language: str) -> bytes:
     font, bold = register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
-    canvas.setTitle(_("Survey QR codes"))
+    title = _("Survey QR codes")  # not inside the f-string: makemessages would miss it
+    canvas.setTitle(f"{title}: {questionnaire.title}")
     width, height = A4
     cell_w = (width - 30 * mm) / COLUMNS
     cell_h = (height - 60 * mm) / ROWS
     for desk in desks:
-        cells: list[tuple[str, str]] = [
-            (_("Rate our service"), survey_url(questionnaire, desk)),
-        ]
-        cards = ServiceCard.objects.filter(unit_id=desk.unit_id, is_active=True).order_by("code")
-        cells += [(f"{c.code} {c.title_pl}", survey_url(questionnaire, desk, c)) for c in cards]
+        cells = desk_cells(questionnaire, desk, language)
         per_page = COLUMNS * ROWS
         for start in range(0, len(cells), per_page):
             canvas.setFont(bold, 16)
-            canvas.drawString(15 * mm, height - 20 * mm, questionnaire.title_pl)
+            canvas.drawString(15 * mm, height - 20 * mm, questionnaire.title)
             canvas.setFont(font, 11)
             canvas.drawString(
                 15 * mm,

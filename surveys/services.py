@@ -540,6 +540,8 @@ def paper_sheet_enter(
     """First entry of one paper form; the sheet number is written on the paper."""
     PaperBatch.objects.select_for_update().filter(pk=batch.pk).first()
     _require_open_batch(batch)
+    if UsedSubmissionToken.objects.filter(nonce=nonce).exists():
+        raise DuplicateSubmission  # this screen was saved already (Enter pressed twice)
     if batch.responses.filter(sheet_number=sheet_number).exists():
         raise ValidationError(
             {

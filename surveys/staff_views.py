@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -309,14 +309,19 @@ def _visible_desk(request: AuthedRequest, pk: int) -> Desk:
 
 
 def qr_sheet(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
-    """A printable A4 PDF of QR codes: the desk's own code and one per service of its unit."""
+    """A printable A4 PDF of QR codes: the desk's own code and one per service of its unit,
+    in Polish or English (`?jezyk=`), by default in the user's language."""
     desks = [_visible_desk(request, pk)] if pk else list(selectors.desk_list(request.user))
     require(bool(desks))
     questionnaire = Questionnaire.objects.filter(versions__status="active").order_by("slug").first()
     if questionnaire is None:
         raise Http404
-    pdf = qr.desk_sheet_pdf(questionnaire, desks)
-    name = f"qr-{desks[0].code if pk else 'stanowiska'}.pdf"
+    # The sheet's language: chosen on the desk list, else the language of the user's pages.
+    language = request.GET.get("jezyk", "")
+    if language not in {"pl", "en"}:
+        language = "en" if translation.get_language() == "en" else "pl"
+    pdf = qr.desk_sheet_pdf(questionnaire, desks, language)
+    name = f"qr-{desks[0].code if pk else 'stanowiska'}-{language}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{name}"'
     return response
@@ -485,7 +490,32 @@ def _sheet_screen(request: AuthedRequest, pk: int, *, verify: bool) -> HttpRespo
                         request, _("Sheet %(n)s saved.") % {"n": response.sheet_number}
                     )
             except services.DuplicateSubmission:
-                pass  # Enter pressed twice: the sheet is stored once
+                number = data["sheet_number"]
+                if batch.responses.filter(sheet_number=number).exists():
+                    # Enter pressed twice: the first press stored it; on to the next sheet.
+                    messages.info(
+                        request,
+                        _(
+                            "Sheet %(n)s was saved already (the form was sent twice); "
+                            "it is stored once."
+                        )
+                        % {"n": number},
+                    )
+                    return redirect(here)
+                # This screen was saved as another sheet, then changed and sent again:
+                # nothing stored now; the typing comes back with a fresh token.
+                resend = request.POST.copy()
+                resend["token"] = new_submission_token(batch.version)
+                form = PaperSheetForm(resend, version=batch.version)
+                form.is_valid()
+                form.add_error(
+                    None,
+                    _(
+                        "This screen was saved already as another sheet, so sheet %(n)s "
+                        "was not stored. Check the answers and save again."
+                    )
+                    % {"n": number},
+                )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
@@ -674,18 +704,15 @@ def response_list(request: AuthedRequest) -> HttpResponse:
 
 
 def response_export(request: AuthedRequest, fmt: str) -> HttpResponse:
-    """Every live response as CSV or XLSX, one column per question key (coordinator, auditor)."""
+    """Every live response as CSV (codes; `?labels=1`: labelled) or XLSX (labelled sheet,
+    then codes), in the user's language (coordinator, auditor)."""
     require(selectors.can_read_survey_data(request.user))
     if fmt not in {"csv", "xlsx"}:
         raise Http404
-    frame = exports.responses_frame(selectors.response_list(request.user))
+    content, content_type = exports.export(
+        selectors.response_list(request.user), fmt, labels=request.GET.get("labels") == "1"
+    )
     stamp = timezone.localdate().isoformat()
-    if fmt == "xlsx":
-        response = HttpResponse(
-            exports.to_xlsx(frame, sheet=_("Responses")),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        response = HttpResponse(exports.to_csv(frame), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="odpowiedzi-{stamp}.{fmt}"'
     return response

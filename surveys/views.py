@@ -58,9 +58,21 @@ def _language(request: HttpRequest) -> str:
     return lang if lang in {"pl", "en"} else "pl"
 
 
+def client_address(request: HttpRequest) -> str:
+    """The client's address for the rate limit. Behind TRUSTED_PROXY_COUNT reverse proxies
+    it is the Nth X-Forwarded-For entry from the right (each proxy appends the address it
+    saw); entries further left are whatever the client sent and are never trusted."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    if proxies and hops:
+        return hops[-min(proxies, len(hops))]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def _rate_limited(request: HttpRequest) -> bool:
     """Count submissions per client address in the cache only: hashed, expiring, never stored."""
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_address(request)
     # A fixed window per clock hour; the salt changes daily, so keys cannot be reversed.
     window = f"{settings.SECRET_KEY}:{timezone.localtime():%Y-%m-%d %H}"
     key = "survey-rate:" + hashlib.sha256(f"{window}:{address}".encode()).hexdigest()
@@ -191,20 +203,15 @@ def _run_form(
             return _render(request, form, page, mode, lang, preview_done=True)
         nonce = read_submission_token(form.cleaned_data["token"], version)
         if nonce is None:
-            form = ResponseForm(
-                request.POST,
-                version=version,
-                page=page,
-                initial={"token": new_submission_token(version)},
-            )
-            return _render(request, form, page, mode, lang, status=422, token_expired=True)
+            # Expired or forged: the answers come back with a fresh token, so sending
+            # the page again works.
+            data = request.POST.copy()
+            data["token"] = new_submission_token(version)
+            form = ResponseForm(data, version=version, page=page)
+            return _render(request, form, page, mode, lang, status=422, notice="token_expired")
         if mode.rate_limited and _rate_limited(request):
-            return render(
-                request,
-                "surveys/rate_limited.html",
-                {"lang": lang, "office": Office.current()},
-                status=429,
-            )
+            # Nothing stored and the token unused: the same page can be sent again later.
+            return _render(request, form, page, mode, lang, status=429, notice="rate_limited")
         answers = form.cleaned_answers()
         try:
             response_submit(
@@ -242,9 +249,11 @@ def _render(
     *,
     status=200,
     validate=True,
-    token_expired=False,
+    notice="",
     preview_done=False,
 ):
+    """The form page. `notice` ("token_expired", "rate_limited") says why valid answers
+    come back unsent; it is announced like an error summary."""
     page = min(max(page, 1), form.version.page_count)
     shown = form.questions_on_page(page)
     carried = [q for q in form.questions if q.page != page]
@@ -260,8 +269,8 @@ def _render(
         "mode": mode,
         "lang": lang,
         "office": Office.current(),
-        "show_errors": validate and form.is_bound and bool(form.errors),
-        "token_expired": token_expired,
+        "show_errors": bool(notice) or (validate and form.is_bound and bool(form.errors)),
+        "notice": notice,
         "preview_done": preview_done,
         "filter_messages": json.dumps(_("Matching matters: %s")),
         "kiosk_idle": settings.SURVEY_KIOSK_IDLE_SECONDS,

@@ -1,5 +1,7 @@
 """Kiosk, interviewer-assisted entry and QR codes: every response records its channel."""
 
+import re
+
 import pytest
 
 from surveys.models import Channel, Response
@@ -97,3 +99,38 @@ def test_kiosk_address_is_shown_to_the_coordinator_only(
     key = str(desk_a.kiosk_key)
     assert key in client_for(coordinator).get("/surveys/desks/").content.decode()
     assert key not in client_for(head_a).get("/surveys/desks/").content.decode()
+
+
+def test_qr_sheet_speaks_the_language_asked_for(survey, desk_a, card_a):
+    from surveys.qr import desk_cells
+
+    polish = desk_cells(survey, desk_a, "pl")
+    assert polish[0][0] == "Oceń naszą obsługę"
+    assert polish[1][0] == "A-01 Wydanie zaświadczenia" and "jezyk" not in polish[1][1]
+    english = desk_cells(survey, desk_a, "en")
+    assert english[0][0] == "Rate our service"
+    assert english[1][0] == "A-01 Issuing a certificate"
+    assert english[1][1].endswith("&usluga=A-01&jezyk=en")  # the code opens the English form
+
+
+def _pdf_title(pdf: bytes) -> str:
+    """The document title from the PDF's Info dictionary (octal escapes, UTF-16 or not)."""
+    match = re.search(rb"/Title \((.*?)\)\s", pdf, re.S)
+    assert match, "the PDF has no title"
+    raw = match.group(1)
+    data = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), raw)
+    data = re.sub(rb"\\(.)", rb"\1", data)
+    return data.decode("utf-16") if data.startswith(b"\xfe\xff") else data.decode("latin-1")
+
+
+def test_qr_sheet_pdf_follows_the_users_language_unless_chosen(client_for, head_a, survey, desk_a):
+    from django.conf import settings
+
+    client = client_for(head_a)
+    url = f"/surveys/desks/{desk_a.pk}/qr.pdf"
+    assert _pdf_title(client.get(url).content) == "Kody QR ankiety: Ankieta: karty usług Urzędu"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(url)
+    assert _pdf_title(english.content) == "Survey QR codes: Survey: the office's service cards"
+    assert english["Content-Disposition"].endswith('-en.pdf"')
+    assert _pdf_title(client.get(url, {"jezyk": "pl"}).content).startswith("Kody QR ankiety")

@@ -40,10 +40,11 @@ def test_free_text_never_becomes_a_formula(client_for, auditor, version):
     store(version, comments='=HYPERLINK("http://zly.example","klik")')
     response = client_for(auditor).get("/surveys/responses/export.xlsx")
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    header = [cell.value for cell in sheet[1]]
-    cell = sheet.cell(row=2, column=header.index("comments") + 1)
-    assert cell.data_type == "s" and cell.value.startswith("'=HYPERLINK")
+    labelled, codes = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets
+    header = [cell.value for cell in codes[1]]
+    for sheet in (labelled, codes):
+        cell = sheet.cell(row=2, column=header.index("comments") + 1)
+        assert cell.data_type == "s" and cell.value.startswith("'=HYPERLINK")
 
 
 def test_pilot_responses_stay_out(client_for, coordinator, survey, version):
@@ -76,3 +77,57 @@ def test_heads_read_their_units_responses_but_do_not_export(
 
 def test_unknown_export_format_is_404(client_for, coordinator):
     assert client_for(coordinator).get("/surveys/responses/export.pdf").status_code == 404
+
+
+def _in_english(client):
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def test_csv_keeps_codes_for_machines_in_every_language(client_for, coordinator, version, card_a):
+    store(version, card=card_a)
+    client = _in_english(client_for(coordinator))
+    text = client.get("/surveys/responses/export.csv").content.decode("utf-8-sig")
+    header, row = text.splitlines()[:2]
+    assert header.startswith("response,date,channel,questionnaire,version,desk,unit,service_card")
+    assert ",web," in row and "fees; other" in row
+
+
+def test_labelled_csv_speaks_the_users_language(client_for, coordinator, version, card_a):
+    store(version, card=card_a)
+    client = client_for(coordinator)
+    polish = client.get("/surveys/responses/export.csv?labels=1").content.decode("utf-8-sig")
+    header, row = polish.splitlines()[:2]
+    assert header.startswith("Odpowiedź,Data,Kanał,Kwestionariusz")
+    assert "Jak ocenia Pan/Pani kompetencje pracownika?" in header
+    assert "A-01 Wydanie zaświadczenia" in row
+    assert "Opłat; " in row and ",web," not in row
+    english = _in_english(client).get("/surveys/responses/export.csv?labels=1")
+    header, row = english.content.decode("utf-8-sig").splitlines()[:2]
+    assert header.startswith("Response,Date,Channel,Questionnaire")
+    assert "web form" in row and "A-01 Issuing a certificate" in row
+
+
+def test_xlsx_has_a_labelled_sheet_and_the_codes(client_for, auditor, version, card_a):
+    store(version, card=card_a, comments="+48 123")
+    response = _in_english(client_for(auditor)).get("/surveys/responses/export.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Responses", "Codes"]
+    labelled, codes = book["Responses"], book["Codes"]
+    headers = [cell.value for cell in labelled[1]]
+    assert headers[:3] == ["Response", "Date", "Channel"]
+    assert labelled.cell(row=2, column=3).value == "web form"
+    assert [cell.value for cell in codes[1]][:3] == ["response", "date", "channel"]
+    comment = [cell.value for cell in labelled[2]][-1]
+    assert comment == "'+48 123"  # neutralised in both sheets
+    assert [cell.value for cell in codes[2]][-1] == "'+48 123"
+
+
+def test_api_export_offers_labels_too(client_for, coordinator, version, card_a):
+    store(version, card=card_a)
+    client = client_for(coordinator)
+    codes = client.get("/api/v1/responses/export/?as=csv").content.decode("utf-8-sig")
+    labelled = client.get("/api/v1/responses/export/?as=csv&labels=1").content.decode("utf-8-sig")
+    assert codes.startswith("response,") and labelled.startswith("Odpowiedź,")

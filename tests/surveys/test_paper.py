@@ -117,12 +117,30 @@ def test_same_sheet_twice_is_refused_and_keeps_the_typing(operator, batch):
     assert Response.objects.count() == 1
 
 
-def test_double_enter_key_stores_one_sheet(operator, batch):
+def test_double_enter_key_stores_one_sheet_and_says_so(operator, batch):
     url = f"/surveys/paper/{batch.pk}/enter/"
     token = token_from(operator.get(url).content.decode())
     operator.post(url, {"token": token, "sheet_number": 1, **ANSWERS})
-    operator.post(url, {"token": token, "sheet_number": 2, **ANSWERS})
+    again = operator.post(url, {"token": token, "sheet_number": 1, **ANSWERS}, follow=True)
+    page = again.content.decode()
+    assert "Arkusz 1 był już zapisany" in page  # not "entered already", not silence
+    assert 'id="id_sheet_number" min="1" value="2"' in page  # on to the next sheet
     assert Response.objects.count() == 1
+
+
+def test_a_saved_screen_sent_again_as_another_sheet_is_not_lost_silently(operator, batch):
+    url = f"/surveys/paper/{batch.pk}/enter/"
+    token = token_from(operator.get(url).content.decode())
+    operator.post(url, {"token": token, "sheet_number": 1, **ANSWERS})
+    reply = operator.post(url, {"token": token, "sheet_number": 2, **ANSWERS, "q_comments": "B"})
+    assert reply.status_code == 422
+    page = reply.content.decode()
+    assert "arkusz 2 nie został zapisany" in page and "B</textarea>" in page
+    assert Response.objects.count() == 1
+    fresh = token_from(page)
+    assert fresh != token
+    operator.post(url, {"token": fresh, "sheet_number": 2, **ANSWERS})
+    assert sorted(Response.objects.values_list("sheet_number", flat=True)) == [1, 2]
 
 
 def test_out_of_range_answer_is_refused(operator, batch):

@@ -137,8 +137,14 @@ def test_tampered_token_keeps_answers_and_asks_to_resend(anonymous, survey):
     start(anonymous)
     response = anonymous.post(URL, {"token": "forged", "page": 2, **PAGE1, **PAGE2})
     assert response.status_code == 422
-    assert "Dziękuję" in response.content.decode()
+    page = response.content.decode()
+    assert "Dziękuję" in page and "Formularz był otwarty zbyt długo" in page
     assert Response.objects.count() == 0
+    # The page carries a fresh token: sending it again stores the response.
+    fresh = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    assert fresh != "forged"
+    again = anonymous.post(URL, {"token": fresh, "page": 2, **PAGE1, **PAGE2})
+    assert again.status_code == 302 and Response.objects.count() == 1
 
 
 def test_free_text_length_limit(anonymous, survey):
@@ -165,6 +171,71 @@ def test_rate_limit_per_address_is_kept_in_the_cache_only(anonymous, survey, set
     _, token = start(anonymous)
     assert submit_all(anonymous, token).status_code == 429
     assert Response.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [("pl", "Z tego połączenia wysłano"), ("en", "Too many surveys have been sent")],
+)
+def test_rate_limited_reply_keeps_every_answer_and_says_why(
+    anonymous, survey, settings, lang, message
+):
+    settings.SURVEY_RATE_LIMIT_PER_HOUR = 1
+    _, token = start(anonymous)
+    submit_all(anonymous, token)
+    _, token = start(anonymous)
+    reply = submit_all(anonymous, token, jezyk=lang)
+    assert reply.status_code == 429
+    page = reply.content.decode()
+    assert message in page and 'id="error-summary"' in page
+    assert "Dziękuję" in page  # the comment typed on page 2
+    assert 'value="fees"' in page and 'value="Brak wzoru wniosku"' in page  # page 1, carried
+    assert re.search(r'name="q_staff_competence" value="5"[^>]*checked', page)
+    assert f'name="token" value="{token}"' in page  # unused: the same page can be resent
+    assert Response.objects.count() == 1
+
+
+def _xff_client(xff: str, remote: str = "10.0.0.1"):
+    from django.test import Client
+
+    return Client(REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=xff)
+
+
+def test_without_trusted_proxies_the_rate_limit_ignores_x_forwarded_for(survey, settings):
+    settings.SURVEY_RATE_LIMIT_PER_HOUR = 1
+    settings.TRUSTED_PROXY_COUNT = 0
+    first, second = _xff_client("203.0.113.1"), _xff_client("203.0.113.2")
+    assert submit_all(first, start(first)[1]).status_code == 302
+    # Same REMOTE_ADDR: a header anyone can send does not buy a fresh allowance.
+    assert submit_all(second, start(second)[1]).status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_rate_limit_counts_each_client(survey, settings):
+    settings.SURVEY_RATE_LIMIT_PER_HOUR = 1
+    settings.TRUSTED_PROXY_COUNT = 1
+    # The proxy (10.0.0.1) appends the address it saw; what the client sent stays left.
+    first = _xff_client("203.0.113.1")
+    second = _xff_client("203.0.113.2")
+    forged = _xff_client("198.51.100.7, 203.0.113.1")  # client 1 claiming another address
+    assert submit_all(first, start(first)[1]).status_code == 302
+    assert submit_all(second, start(second)[1]).status_code == 302
+    assert submit_all(forged, start(forged)[1]).status_code == 429
+    assert Response.objects.count() == 2
+
+
+def test_client_address_takes_the_rightmost_untrusted_hop(rf, settings):
+    from surveys.views import client_address
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2, 10.0.0.1")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_address(request) == "10.0.0.2"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_address(request) == "10.0.0.1"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_address(request) == "2.2.2.2"
+    settings.TRUSTED_PROXY_COUNT = 5  # fewer hops than proxies: the furthest one known
+    assert client_address(request) == "1.1.1.1"
+    assert client_address(rf.get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"
 
 
 def test_closed_or_not_yet_open_survey(anonymous, survey):
