@@ -164,7 +164,8 @@ def test_two_workers_at_once_do_each_step_once(cycle, breach):
     assert Finding.objects.count() == 1
     assert Nonconformity.objects.count() == 1
     assert Pack.objects.count() == 3
-    assert Step.objects.filter(cycle=cycle).count() == len(services.steps_for(cycle))
+    due = [spec for spec in services.steps_for(cycle) if spec.due(cycle) <= AUG_30]
+    assert Step.objects.filter(cycle=cycle, done_at__isnull=False).count() == len(due)
 
 
 def test_the_broker_down_on_run_now_says_so_and_the_sweep_catches_up(
