@@ -9,8 +9,10 @@ Two forms of the same table:
 The CSV is the codes unless asked for `?labels=1`; the XLSX has both, labelled first.
 
 Pure functions over already-filtered querysets; the views decide who may export.
-Small groups are suppressed later, by the analysis, not here: this is raw data for the
-coordinator. Free text and labels are neutralised: nothing typed runs as a formula.
+Small groups are suppressed as in the analysis: a response whose service card has fewer
+than `surveys.analysis.MIN_SHOWN` responses in the export loses its card, revision,
+unit and desk (they could point at the person), and says so. Free text and labels are
+neutralised: nothing typed runs as a formula.
 """
 
 import io
@@ -57,10 +59,39 @@ def neutralise_formula(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def _base_row(response: Response, labels: bool) -> dict[str, object]:
+def small_cards(responses: list[Response]) -> set[int]:
+    """Cards with fewer than MIN_SHOWN responses in this export: their context is hidden."""
+    from collections import Counter
+
+    from surveys.analysis import MIN_SHOWN
+
+    counts = Counter(r.service_card_id for r in responses if r.service_card_id)
+    return {card for card, n in counts.items() if n < MIN_SHOWN}
+
+
+def _base_row(response: Response, labels: bool, hidden: set[int]) -> dict[str, object]:
     card, desk, revision = response.service_card, response.desk, response.service_revision
-    if labels:
+    if card is not None and card.pk in hidden:
+        card = desk = revision = None
+        suppressed = _("(fewer than 10 responses for this card: hidden)")
         row: dict[str, object] = {
+            "channel": str(Channel(response.channel).label) if labels else response.channel,
+            "questionnaire": response.version.questionnaire.title
+            if labels
+            else response.version.questionnaire.slug,
+            "desk": "",
+            "unit": "",
+            "service_card": suppressed,
+        }
+        return {
+            "response": response.pk,
+            "date": response.submitted_on,
+            "version": response.version.number,
+            "service_revision": "",
+            **row,
+        }
+    if labels:
+        row = {
             "channel": str(Channel(response.channel).label),
             "questionnaire": response.version.questionnaire.title,
             "desk": desk.name if desk else "",
@@ -99,8 +130,10 @@ def responses_frame(responses: Iterable[Response], *, labels: bool = False) -> p
     `labels`, a question's header is its wording in the first response that answers it."""
     rows = []
     headers = base_headers() if labels else {name: name for name in BASE_COLUMNS}
+    responses = list(responses)
+    hidden = small_cards(responses)
     for response in responses:
-        row = _base_row(response, labels)
+        row = _base_row(response, labels, hidden)
         answers: dict[str, list[str]] = {}
         for answer in response.answers.all():
             key = answer.question.key

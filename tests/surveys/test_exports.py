@@ -25,8 +25,14 @@ def store(version, *, comments="Dziękuję", nonce="n1", card=None, channel=Chan
     )
 
 
+def store_many(version, card, n=10):
+    """Enough responses for the card to be shown (see test_small_groups_hide_the_card)."""
+    for i in range(n):
+        store(version, card=card, nonce=f"many-{card.pk}-{i}")
+
+
 def test_csv_has_one_column_per_question_key(client_for, coordinator, version, card_a):
-    store(version, card=card_a)
+    store_many(version, card_a)
     response = client_for(coordinator).get("/surveys/responses/export.csv")
     assert response.status_code == 200
     text = response.content.decode("utf-8-sig")
@@ -96,7 +102,7 @@ def test_csv_keeps_codes_for_machines_in_every_language(client_for, coordinator,
 
 
 def test_labelled_csv_speaks_the_users_language(client_for, coordinator, version, card_a):
-    store(version, card=card_a)
+    store_many(version, card_a)
     client = client_for(coordinator)
     polish = client.get("/surveys/responses/export.csv?labels=1").content.decode("utf-8-sig")
     header, row = polish.splitlines()[:2]
@@ -131,3 +137,15 @@ def test_api_export_offers_labels_too(client_for, coordinator, version, card_a):
     codes = client.get("/api/v1/responses/export/?as=csv").content.decode("utf-8-sig")
     labelled = client.get("/api/v1/responses/export/?as=csv&labels=1").content.decode("utf-8-sig")
     assert codes.startswith("response,") and labelled.startswith("Odpowiedź,")
+
+
+def test_small_groups_hide_the_card_unit_and_desk(client_for, coordinator, version, card_a, card_b):
+    """Fewer than 10 responses for a card: its context could point at the person."""
+    store_many(version, card_a, n=10)
+    store_many(version, card_b, n=9)
+    text = client_for(coordinator).get("/surveys/responses/export.csv").content.decode("utf-8-sig")
+    rows = text.splitlines()[1:]
+    assert sum(",A-01," in row for row in rows) == 10
+    assert not any("B-01" in row for row in rows)
+    hidden = [row for row in rows if "mniej niż 10" in row]
+    assert len(hidden) == 9
