@@ -45,8 +45,15 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse, urlunparse
+
+if TYPE_CHECKING:  # the app itself is imported inside the dataset processes, after setup
+    from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response  # the stubs' name
+
+    from bench.workflow_data import Stats
+    from qms.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -98,7 +105,7 @@ class Child:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.label = args.label
-        self.clients: dict[str, Any] = {}
+        self.clients: dict[str, Client] = {}
         self.pages: dict[str, dict[str, Any]] = {}
         self.checks: list[dict[str, Any]] = []
 
@@ -208,7 +215,7 @@ class Child:
 
     # --- checks -----------------------------------------------------------------------
 
-    def check_signatures(self, references: dict, stats) -> None:
+    def check_signatures(self, references: dict, stats: Stats) -> None:
         from bench import workflow_data
 
         for shape, reference_pk in references.items():
@@ -228,7 +235,7 @@ class Child:
                 detail,
             )
 
-    def client(self, username: str):
+    def client(self, username: str) -> Client:
         from django.test import Client
 
         from qms.models import User
@@ -239,14 +246,14 @@ class Child:
             self.clients[username] = client
         return self.clients[username]
 
-    def get(self, username: str, path: str):
+    def get(self, username: str, path: str) -> Response:
         from django.db import close_old_connections
 
         reply = self.client(username).get(path)
         close_old_connections()
         return reply
 
-    def check_pages(self, stats, head, open_before: int, items_before: int) -> None:
+    def check_pages(self, stats: Stats, head: User, open_before: int, items_before: int) -> None:
         from viewflow.workflow.models import Task
         from viewflow.workflow.status import STATUS
 
@@ -326,7 +333,7 @@ class Child:
             f"{count} items",
         )
 
-    def drive(self, stats) -> None:
+    def drive(self, stats: Stats) -> None:
         """Generated tasks completed through the real services: viewflow takes over."""
         from viewflow.workflow.models import Task
         from viewflow.workflow.status import STATUS
@@ -386,7 +393,7 @@ class Child:
 
     # --- the pages ----------------------------------------------------------------------
 
-    def define_pages(self, stats) -> None:
+    def define_pages(self, stats: Stats) -> None:
         from viewflow.workflow.models import Task
         from viewflow.workflow.status import STATUS
 
@@ -677,7 +684,10 @@ def summarise(samples: dict[str, dict[str, list[dict]]]) -> dict[str, dict[str, 
 
 
 def print_report(
-    summary: dict[str, dict[str, Any]], infos: dict[str, dict], args, noise: list[float]
+    summary: dict[str, dict[str, Any]],
+    infos: dict[str, dict],
+    args: argparse.Namespace,
+    noise: list[float],
 ) -> None:
     small, large = infos["small"], infos["large"]
     print()

@@ -37,13 +37,14 @@ import datetime
 import json
 import random
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 UTC = datetime.UTC
@@ -264,7 +265,7 @@ class Table:
     def add(self, *values: Any) -> None:
         self.rows.append(values)
 
-    def flush(self, cursor) -> int:
+    def flush(self, cursor: CursorWrapper) -> int:
         if not self.rows:
             return 0
         constants = tuple(self.constants)
@@ -621,7 +622,15 @@ class Generator:
                 self.link.add(self.take("link"), pk, previous_pk)
             return pk
 
-        def event(at, actor, transition, before, after, meaning="", note=""):
+        def event(
+            at: datetime.datetime,
+            actor: int | None,
+            transition: str,
+            before: str,
+            after: str,
+            meaning: str = "",
+            note: str = "",
+        ) -> None:
             self.event.add(
                 self.take("event"),
                 nc_id,
@@ -874,7 +883,7 @@ class Generator:
                     cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table.name)}")
 
 
-def generate(total: int, seed: int, progress) -> Stats:
+def generate(total: int, seed: int, progress: Callable[[int, int], None]) -> Stats:
     now = timezone.now()
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     items = plan_items(total, rng, now)
