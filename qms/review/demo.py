@@ -100,6 +100,41 @@ def generate_responses(version: QuestionnaireVersion, year: int, seed: int) -> i
     return len(responses)
 
 
+PEERS = [
+    ("Urząd Miasta Rybnik", "Rybnik"),
+    ("Urząd Miasta Tychy", "Tychy"),
+    ("Urząd Miejski w Gliwicach", "Gliwice"),
+    ("Urząd Miasta Zabrze", "Zabrze"),
+    ("Urząd Miasta Bytom", "Bytom"),
+    ("Urząd Miasta Chorzów", "Chorzów"),
+]
+
+
+def load_peers(cycle: Cycle, seed: int = 7) -> int:
+    """Benchmark files of six made-up peer offices, derived from this office's export
+    (other sample sizes, shares moved a little), imported through the real import."""
+    import json
+
+    from qms.review import benchmarking
+    from workflows.services import coordinator_user
+
+    coordinator = coordinator_user()
+    rng = np.random.default_rng(seed)
+    own = benchmarking.export_document(cycle)
+    for name, city in PEERS:
+        rows = []
+        for row in own["indicators"]:
+            n = max(10, int(row["n"] * rng.uniform(0.3, 2.5)))
+            if row["measure"] == "share":
+                value = float(np.clip(row["value"] + rng.normal(0, 0.06), 0, 1))
+            else:
+                value = float(np.clip(row["value"] + rng.normal(0, 0.3), 0, 10))
+            rows.append({**row, "n": n, "value": round(value, 6)})
+        document = {**own, "office": {"name": name, "city": city}, "indicators": rows}
+        benchmarking.import_document(data=json.dumps(document).encode(), user=coordinator)
+    return len(PEERS)
+
+
 def load(today: datetime.date | None = None) -> int:
     """Create the three demo cycles once; returns how many were created."""
     if Cycle.objects.exists():
@@ -123,4 +158,6 @@ def load(today: datetime.date | None = None) -> int:
         created += 1
         last_due = max(due for _name, due in services.step_plan(cycle))
         services.advance(today=min(today, last_due), cycle=cycle)
+    if cycle.indicators.exists():
+        load_peers(cycle)
     return created

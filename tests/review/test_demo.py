@@ -5,8 +5,9 @@ import datetime
 import pytest
 import time_machine
 
+from qms.models import Office
 from qms.review import demo, services
-from qms.review.models import Cycle, Pack
+from qms.review.models import Cycle, Pack, PeerFile
 from tests.review.conftest import at
 
 TODAY = datetime.date(2026, 11, 21)
@@ -18,6 +19,7 @@ def few_responses(monkeypatch):
 
 
 def test_demo_history_runs_the_real_cycle_and_loads_once(survey, coordinator, few_responses):
+    Office.objects.create(name="Urząd Miasta Testowo", city="Testowo")
     with time_machine.travel(at(TODAY), tick=False):
         assert demo.load(today=TODAY) == 3
         assert demo.load(today=TODAY) == 0
@@ -30,6 +32,8 @@ def test_demo_history_runs_the_real_cycle_and_loads_once(survey, coordinator, fe
     assert current.indicators.filter(scope="office", key="card_useful").exists()
     assert Pack.objects.filter(cycle=current, unit__isnull=False).count() == 2
     assert all(p.delivered_at for p in Pack.objects.filter(cycle=current))
+    # Peer offices for the benchmark page, imported through the real import.
+    assert PeerFile.objects.filter(year=2026).count() == len(demo.PEERS)
 
 
 def test_next_years_cycle_is_offered_once_the_analysis_is_done(cycle, client_for, coordinator):
