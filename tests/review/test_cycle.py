@@ -141,8 +141,20 @@ def test_a_step_killed_half_way_leaves_nothing_and_is_finished_next_time(
     assert all(p.pdf and p.xlsx for p in Pack.objects.all())
 
 
+@pytest.fixture
+def role_groups(transactional_db):
+    """A transactional test's database may have been flushed by an earlier one, which
+    removes the groups the migrations created: make sure the roles exist."""
+    from django.contrib.auth.models import Group
+
+    from qms.roles import Role
+
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_at_once_do_each_step_once(cycle, breach):
+def test_two_workers_at_once_do_each_step_once(role_groups, cycle, breach):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers itself; the race is real on PostgreSQL")
     errors = []
