@@ -63,30 +63,19 @@ def test_each_step_runs_on_its_day_once(cycle, breach, coordinator):
     assert Pack.objects.filter(cycle=cycle).count() == 3  # units A, B and the management pack
 
 
+def rows() -> dict[str, int]:
+    """How many of everything a cycle creates."""
+    models = [Step, Indicator, Finding, Nonconformity, Pack, Notification, Task]
+    return {model.__name__: model.objects.count() for model in models}
+
+
 def test_running_twice_doubles_nothing(cycle, breach):
-    first = run_on(AUG_30)
-    counts = (
-        Step.objects.count(),
-        Indicator.objects.count(),
-        Finding.objects.count(),
-        Nonconformity.objects.count(),
-        Pack.objects.count(),
-        Notification.objects.count(),
-        Task.objects.count(),
-    )
+    assert run_on(AUG_30)
+    before = rows()
     assert run_on(AUG_30) == []
     assert run_on(AUG_30 + datetime.timedelta(days=1)) == []
-    assert first and counts == (
-        Step.objects.count(),
-        Indicator.objects.count(),
-        Finding.objects.count(),
-        Nonconformity.objects.count(),
-        Pack.objects.count(),
-        Notification.objects.count(),
-        Task.objects.count(),
-    )
-    assert Finding.objects.count() == 1
-    assert Nonconformity.objects.count() == 1
+    assert rows() == before
+    assert before["Finding"] == before["Nonconformity"] == 1
 
 
 def test_a_late_run_catches_up_and_says_so(cycle, breach, client_for, coordinator):
