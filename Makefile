@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/honcho run $(BIN)/python manage.py
 PORT ?= 8000
 
-.PHONY: run test install translations messages lint typecheck pytest clean bench-submit bench-workflow
+.PHONY: run test install translations messages lint typecheck pytest clean bench-submit bench-workflow bench-analysis
 
 run: install .env translations
 	$(MANAGE) migrate --noinput
@@ -91,6 +91,25 @@ bench-workflow:
 	$(BIN)/python -m bench.run_workflow $(BENCH_WORKFLOW_ARGS) || status=1; \
 	if [ -n "$(BENCH_DATABASE_URL)" ]; then \
 	  $(BIN)/python -m bench.run_workflow $(BENCH_WORKFLOW_ARGS) --database-url "$(BENCH_DATABASE_URL)" \
+	    $(if $(BENCH_REDIS_URL),--redis-url "$(BENCH_REDIS_URL)") || status=1; \
+	else \
+	  echo "PostgreSQL run skipped: set BENCH_DATABASE_URL (see bench/README.md)"; \
+	fi; \
+	exit $$status
+
+# Benchmark of the annual review's analysis stage (analyse + findings steps of a cycle) on
+# BENCH_ANSWERS generated answers against loading the same rows into a DataFrame, same
+# run; then the 12 units' results packs (bench/README.md): SQLite always; PostgreSQL too
+# when BENCH_DATABASE_URL is set (that database is dropped and re-created).
+BENCH_ANSWERS ?= 1000000
+BENCH_ANALYSIS_ROUNDS ?= 3
+BENCH_ANALYSIS_ARGS = --answers $(BENCH_ANSWERS) --rounds $(BENCH_ANALYSIS_ROUNDS)
+bench-analysis:
+	@test -x $(BIN)/python || { echo "no $(VENV): run 'make install' first"; exit 1; }
+	@status=0; \
+	$(BIN)/python -m bench.run_analysis $(BENCH_ANALYSIS_ARGS) || status=1; \
+	if [ -n "$(BENCH_DATABASE_URL)" ]; then \
+	  $(BIN)/python -m bench.run_analysis $(BENCH_ANALYSIS_ARGS) --database-url "$(BENCH_DATABASE_URL)" \
 	    $(if $(BENCH_REDIS_URL),--redis-url "$(BENCH_REDIS_URL)") || status=1; \
 	else \
 	  echo "PostgreSQL run skipped: set BENCH_DATABASE_URL (see bench/README.md)"; \

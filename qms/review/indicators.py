@@ -72,10 +72,18 @@ def indicator_table(
     without a card still count for the office. Suppressed rows keep `n` only.
     """
     parts = []
-    answers = answers.assign(_all="")
+    measured = sorted(key for key, kind in kinds.items() if kind in SHARE_KINDS | MEAN_KINDS)
+    # Split by question once (one pass over the frame) instead of filtering the whole
+    # frame for every question and level (make bench-analysis: ~1.5 s of a cycle of
+    # 333,000 answers).
+    answers = answers[answers["key"].isin(measured)].assign(_all="")
+    by_key = dict(iter(answers.groupby("key", sort=False, observed=True)))
     for key, kind in sorted(kinds.items()):
+        if key not in measured:
+            continue
+        of_key = by_key.get(key, answers.iloc[0:0])
         for scope, by in _LEVELS:
-            rows = answers if scope == "office" else answers[answers[by[-1]].notna()]
+            rows = of_key if scope == "office" else of_key[of_key[by[-1]].notna()]
             groups = by or ["_all"]
             if kind in SHARE_KINDS:
                 table = analysis.shares(rows, key, groups).rename(columns={"share": "value"})
