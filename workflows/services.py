@@ -9,12 +9,12 @@ finds the task done and gets `StepAlreadyDone`; nothing happens twice.
 
 import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +42,8 @@ from workflows.workdays import add_working_days, working_days_between
 
 HUMAN_STEPS = {"triage", "analysis", "planning", "plan_review", "implement", "verification"}
 REMINDER_HOUR = datetime.time(8, 0)
+
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 class StepAlreadyDone(Exception):
@@ -128,29 +130,41 @@ def _record(
 
 def _complete_task(task: Task, user: User, change: Callable[[Nonconformity], None]) -> None:
     """Run `change` and complete the task, under the process lock, exactly once."""
-    try:
-        _complete_locked(task, user, change)
-    except FlowLockFailed:
-        raise StepBusy from None
+    complete_human_task(task, user, Nonconformity, change)
     _notify_new_tasks(task.process_id)
 
 
-def _complete_locked(task: Task, user: User, change: Callable[[Nonconformity], None]) -> None:
-    with NonconformityFlow.lock(task.process_id), transaction.atomic():
-        task.refresh_from_db()
-        if task.status != STATUS.ASSIGNED:
-            raise StepAlreadyDone
-        if task.owner_id != user.pk:
-            raise PermissionDenied
-        activation = task.flow_task.activation_class(task)
-        try:
-            activation.start(None)
-        except TransitionNotAllowed:
-            raise StepAlreadyDone from None
-        nc = Nonconformity.objects.select_for_update().get(pk=task.process.artifact_object_id)
-        change(nc)
-        nc.save()
-        activation.execute()
+def complete_human_task(
+    task: Task, user: User, artifact_model: type[ModelT], change: Callable[[ModelT], None]
+) -> ModelT:
+    """Complete the owner's human task once, changing its process's artifact with it.
+
+    Under the flow's process lock (select_for_update on PostgreSQL) and one transaction:
+    a second click or a second person gets StepAlreadyDone, a lock held elsewhere
+    StepBusy. Used by every flow of the product (nonconformities, results packs).
+    """
+    flow_class = task.flow_task.flow_class
+    try:
+        with flow_class.lock(task.process_id), transaction.atomic():
+            task.refresh_from_db()
+            if task.status != STATUS.ASSIGNED:
+                raise StepAlreadyDone
+            if task.owner_id != user.pk:
+                raise PermissionDenied
+            activation = task.flow_task.activation_class(task)
+            try:
+                activation.start(None)
+            except TransitionNotAllowed:
+                raise StepAlreadyDone from None
+            artifact = artifact_model._default_manager.select_for_update().get(
+                pk=task.process.artifact_object_id
+            )
+            change(artifact)
+            artifact.save()
+            activation.execute()
+    except FlowLockFailed:
+        raise StepBusy from None
+    return artifact
 
 
 def _notify_new_tasks(process_id: int) -> None:

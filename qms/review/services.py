@@ -807,30 +807,11 @@ def _complete_pack_task(
     task: Task, user: User, expected: str, change: Callable[[Pack], None]
 ) -> Pack:
     """Run `change` and complete the unit's task, under the process lock, exactly once."""
-    from viewflow.fsm import TransitionNotAllowed
-    from viewflow.workflow.exceptions import FlowLockFailed
+    from workflows.services import StepAlreadyDone, complete_human_task
 
-    from qms.review.flows import PackFlow
-    from workflows.services import StepAlreadyDone, StepBusy
-
-    try:
-        with PackFlow.lock(task.process_id), transaction.atomic():
-            task.refresh_from_db()
-            if task.status != STATUS.ASSIGNED or task.flow_task.name != expected:
-                raise StepAlreadyDone
-            if task.owner_id != user.pk:
-                raise PermissionDenied
-            activation = task.flow_task.activation_class(task)
-            try:
-                activation.start(None)
-            except TransitionNotAllowed:
-                raise StepAlreadyDone from None
-            pack = Pack.objects.select_for_update().get(pk=task.process.artifact_object_id)
-            change(pack)
-            pack.save()
-            activation.execute()
-    except FlowLockFailed:
-        raise StepBusy from None
+    if task.flow_task.name != expected:
+        raise StepAlreadyDone
+    pack = complete_human_task(task, user, Pack, change)
     transaction.on_commit(lambda: _notify_pack_task(pack.pk))
     return pack
 

@@ -465,12 +465,12 @@ def test_a_locked_item_gets_a_clear_message_and_keeps_the_typing(
 ):
     from viewflow.workflow.exceptions import FlowLockFailed
 
-    from workflows import services
+    from workflows.flows import NonconformityFlow
 
-    def locked(*args, **kwargs):
+    def locked(process_id):  # someone else holds the process lock
         raise FlowLockFailed("locked")
 
-    monkeypatch.setattr(services, "_complete_locked", locked)
+    monkeypatch.setattr(NonconformityFlow, "lock", locked)
     [triage] = open_task(nc, "triage")
     response = client_for(coordinator).post(
         task_url(triage), {"decision": "reject", "severity": "minor", "reason": "Mój powód"}
