@@ -66,6 +66,8 @@ RESULTS = BENCH / "results"
 TARGET_RATIO = 3.0
 TARGET_PEAK_MB = 1024.0
 STAGE_STEPS = ("analyse", "findings")
+# Committing a cycle (to build the next cycles' history) also registers its findings.
+COMMIT_STEPS = (*STAGE_STEPS, "nonconformities")
 
 if sys.path and Path(sys.path[0]).resolve() == BENCH:
     sys.path[0] = str(ROOT)
@@ -321,11 +323,12 @@ def child_measure(args: argparse.Namespace) -> dict[str, Any]:
 
     def stage(cycle: Cycle, commit: bool) -> dict[str, Any]:
         with transaction.atomic():
+            steps = COMMIT_STEPS if commit else STAGE_STEPS
             for spec in services.steps_for(cycle):
-                if spec.name in STAGE_STEPS:
+                if spec.name in steps:
                     services._run_step(cycle, spec, spec.due(cycle), today[cycle.pk])
             details = dict(
-                Step.objects.filter(cycle=cycle, name__in=STAGE_STEPS).values_list("name", "detail")
+                Step.objects.filter(cycle=cycle, name__in=steps).values_list("name", "detail")
             )
             counts = {
                 "indicators": cycle.indicators.count(),

@@ -30,6 +30,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -152,6 +153,7 @@ def steps_for(cycle: Cycle) -> list[StepSpec]:
         StepSpec("close_survey", lambda c: c.survey_closes_on + days(1), run_close_survey),
         StepSpec("analyse", lambda c: c.analysis_due_on, run_analysis),
         StepSpec("findings", lambda c: c.analysis_due_on, run_findings),
+        StepSpec("nonconformities", lambda c: c.analysis_due_on, run_nonconformities),
         StepSpec("packs", lambda c: c.analysis_due_on, run_packs),
         StepSpec("deliver", lambda c: c.analysis_due_on, run_delivery),
         StepSpec("close", lambda c: c.catalogue_due_on + days(1), run_close),
@@ -165,15 +167,24 @@ def step_plan(cycle: Cycle) -> list[tuple[str, datetime.date]]:
 
 
 STEP_TITLES = {
-    "open_survey": "Survey period opens",
-    "observation_round": "Staff observation round",
-    "close_survey": "Survey period closes",
-    "analyse": "Analysis",
-    "findings": "Standards evaluated, nonconformities registered",
-    "packs": "Results packs built",
-    "deliver": "Packs delivered to the units",
-    "close": "Cycle closed",
+    "open_survey": gettext_lazy("Survey period opens"),
+    "observation_round": gettext_lazy("Staff observation round"),
+    "close_survey": gettext_lazy("Survey period closes"),
+    "analyse": gettext_lazy("Analysis"),
+    "findings": gettext_lazy("Standards evaluated"),
+    "nonconformities": gettext_lazy("Nonconformities registered, items re-measured"),
+    "packs": gettext_lazy("Results packs built"),
+    "deliver": gettext_lazy("Packs delivered to the units"),
+    "close": gettext_lazy("Cycle closed"),
 }
+
+
+def step_title(name: str) -> str:
+    if name in STEP_TITLES:
+        return str(STEP_TITLES[name])
+    return _("Reminder %(days)s days before the analysis deadline") % {
+        "days": name.removeprefix("remind_")
+    }
 
 
 def advance(*, today: datetime.date | None = None, cycle: Cycle | None = None) -> list[str]:
@@ -578,13 +589,20 @@ def remeasure(cycle: Cycle) -> list[Remeasurement]:
 
 def run_findings(cycle: Cycle, today: datetime.date) -> str:
     findings = evaluate_standards(cycle)
+    return _("%(findings)s breaches of the standards.") % {"findings": len(findings)}
+
+
+def run_nonconformities(cycle: Cycle, today: datetime.date) -> str:
+    """Every finding of the cycle becomes (or joins) a nonconformity; waiting items are
+    re-measured. A separate step from the findings: registering starts a viewflow
+    process per item, and a crash here keeps the findings already stored."""
+    findings = list(cycle.findings.select_related("standard", "card__unit", "cycle"))
     outcomes = [finding_raise(f) for f in findings]
     remeasured = remeasure(cycle)
     return _(
-        "%(findings)s breaches: %(registered)s nonconformities registered, %(reopened)s "
-        "reopened, %(linked)s linked to open items; %(remeasured)s re-measurements."
+        "%(registered)s nonconformities registered, %(reopened)s reopened, %(linked)s "
+        "linked to open items; %(remeasured)s re-measurements."
     ) % {
-        "findings": len(findings),
         "registered": outcomes.count("registered"),
         "reopened": outcomes.count("reopened"),
         "linked": outcomes.count("linked"),

@@ -41,8 +41,7 @@ def cycle_detail(request: AuthedRequest, year: int) -> HttpResponse:
     timeline = [
         {
             "name": name,
-            "title": _(services.STEP_TITLES.get(name, "Reminder %(days)s days before"))
-            % {"days": name.removeprefix("remind_")},
+            "title": services.step_title(name),
             "due": due,
             "step": done.get(name),
             "overdue": name not in done and due < timezone.localdate(),

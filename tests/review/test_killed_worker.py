@@ -80,7 +80,7 @@ def test_a_killed_sweep_leaves_no_pack_and_the_next_run_finishes(tmp_path):
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             if _query(
-                db, "SELECT 1 FROM review_step WHERE name='findings' AND done_at IS NOT NULL"
+                db, "SELECT 1 FROM review_step WHERE name='nonconformities' AND done_at IS NOT NULL"
             ):
                 break
             assert sweep.poll() is None, "the sweep ended before it reached the packs"
