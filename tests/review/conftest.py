@@ -74,40 +74,20 @@ def answer(version, card, *, useful: int, not_useful: int, day: datetime.date) -
 
 
 def _walk_to_verification(nc):
-    """Accept → analyse → plan → approve → implement, as the real users."""
-    from tests.workflows.conftest import open_task
+    """Through the real services: accepted, analysed, one action by the head, done."""
+    from tests.workflows.conftest import open_task, walk_to_implementation
     from workflows import services as s
     from workflows.models import CauseCategory
 
     coordinator = s.coordinator_user()
-    [t] = open_task(nc, "triage")
-    s.nonconformity_triage(task=t, user=coordinator, decision="accept")
-    [t] = open_task(nc, "analysis")
-    head = t.owner
-    s.nonconformity_analyse(
-        task=t,
-        user=head,
-        immediate_correction="",
-        why_chain=["Karta nie podaje wzoru wniosku"],
-        root_cause="Brak wzoru",
-        cause_category=CauseCategory.objects.first(),
-        occurs_elsewhere="no",
+    head = s.responsible_for(nc.unit)
+    walk_to_implementation(
+        nc,
+        coordinator=coordinator,
+        head=head,
+        owners=[head],
+        category=CauseCategory.objects.first(),
     )
-    [t] = open_task(nc, "planning")
-    s.nonconformity_plan(
-        task=t,
-        user=head,
-        actions=[
-            {
-                "kind": "corrective",
-                "description": "Dodać wzór",
-                "owner": head,
-                "due_on": datetime.date.today() + datetime.timedelta(days=20),
-            }
-        ],
-    )
-    [t] = open_task(nc, "plan_review")
-    s.nonconformity_review_plan(task=t, user=coordinator, approve=True)
     [t] = open_task(nc, "implement")
     s.action_complete(task=t, user=head, evidence="Wzór dodany")
     [t] = open_task(nc, "verification")

@@ -38,3 +38,37 @@ def open_task(nc, name=None):
 
 def in_days(n: int) -> str:
     return (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
+
+
+def walk_to_implementation(nc, *, coordinator, head, owners, category, due_in_days=30):
+    """Accept, analyse, plan one action per owner and approve: as the real users, through
+    the services. Returns the item, now in implementation."""
+    from workflows.services import (
+        nonconformity_analyse,
+        nonconformity_plan,
+        nonconformity_review_plan,
+        nonconformity_triage,
+    )
+
+    [task] = open_task(nc, "triage")
+    nonconformity_triage(task=task, user=coordinator, decision="accept")
+    [task] = open_task(nc, "analysis")
+    nonconformity_analyse(
+        task=task,
+        user=head,
+        immediate_correction="",
+        why_chain=["a"],
+        root_cause="b",
+        cause_category=category,
+        occurs_elsewhere="no",
+    )
+    [task] = open_task(nc, "planning")
+    due = datetime.date.today() + datetime.timedelta(days=due_in_days)
+    actions = [
+        {"kind": "corrective", "description": f"Zrób {i}", "owner": owner, "due_on": due}
+        for i, owner in enumerate(owners)
+    ]
+    nonconformity_plan(task=task, user=head, actions=actions)
+    [task] = open_task(nc, "plan_review")
+    nonconformity_review_plan(task=task, user=coordinator, approve=True)
+    return nc

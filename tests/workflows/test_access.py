@@ -8,7 +8,7 @@ Objects belong to unit A; head_b is the other unit's head. Another unit's item i
 import pytest
 from django.urls import get_resolver
 
-from tests.workflows.conftest import open_task
+from tests.workflows.conftest import open_task, walk_to_implementation
 from workflows.models import Nonconformity, Source
 from workflows.services import nonconformity_register, nonconformity_triage
 
@@ -88,38 +88,12 @@ def test_lists_show_only_the_units_items(client_for, head_a, head_b, staff, obje
 def test_action_owner_sees_their_task_and_the_item_read_only(
     client_for, coordinator, head_a, staff, card_a, category
 ):
-    import datetime
-
-    from workflows.services import (
-        nonconformity_analyse,
-        nonconformity_plan,
-        nonconformity_review_plan,
-    )
-
     nc = nonconformity_register(
         user=coordinator, title="Akcja", description="x", source=Source.AUDIT, unit=card_a.unit
     )
-    [t] = open_task(nc, "triage")
-    nonconformity_triage(task=t, user=coordinator, decision="accept")
-    [t] = open_task(nc, "analysis")
-    nonconformity_analyse(
-        task=t,
-        user=head_a,
-        immediate_correction="",
-        why_chain=["a"],
-        root_cause="b",
-        cause_category=category,
-        occurs_elsewhere="no",
+    walk_to_implementation(
+        nc, coordinator=coordinator, head=head_a, owners=[staff], category=category, due_in_days=10
     )
-    [t] = open_task(nc, "planning")
-    due = datetime.date.today() + datetime.timedelta(days=10)
-    nonconformity_plan(
-        task=t,
-        user=head_a,
-        actions=[{"kind": "corrective", "description": "Zrób", "owner": staff, "due_on": due}],
-    )
-    [t] = open_task(nc, "plan_review")
-    nonconformity_review_plan(task=t, user=coordinator, approve=True)
     [implement] = open_task(nc, "implement")
     client = client_for(staff)
     assert client.get(f"/nonconformities/{nc.pk}/").status_code == 200
@@ -134,43 +108,17 @@ def test_action_owner_sees_their_task_and_the_item_read_only(
 def test_item_page_queries_do_not_grow_with_its_actions(
     client_for, coordinator, head_a, staff, card_a, category, django_assert_max_num_queries
 ):
-    import datetime
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
-    from workflows.services import (
-        nonconformity_analyse,
-        nonconformity_plan,
-        nonconformity_review_plan,
-    )
 
     def with_actions(n):
         nc = nonconformity_register(
             user=coordinator, title="A", description="x", source=Source.AUDIT, unit=card_a.unit
         )
-        [t] = open_task(nc, "triage")
-        nonconformity_triage(task=t, user=coordinator, decision="accept")
-        [t] = open_task(nc, "analysis")
-        nonconformity_analyse(
-            task=t,
-            user=head_a,
-            immediate_correction="",
-            why_chain=["a"],
-            root_cause="b",
-            cause_category=category,
-            occurs_elsewhere="no",
+        return walk_to_implementation(
+            nc, coordinator=coordinator, head=head_a, owners=[staff] * n, category=category
         )
-        [t] = open_task(nc, "planning")
-        due = datetime.date.today() + datetime.timedelta(days=30)
-        actions = [
-            {"kind": "corrective", "description": f"Zrób {i}", "owner": staff, "due_on": due}
-            for i in range(n)
-        ]
-        nonconformity_plan(task=t, user=head_a, actions=actions)
-        [t] = open_task(nc, "plan_review")
-        nonconformity_review_plan(task=t, user=coordinator, approve=True)
-        return nc
 
     small, large = with_actions(1), with_actions(6)
     client = client_for(head_a)
@@ -252,14 +200,8 @@ def test_registration_refuses_an_executable_as_evidence(client_for, coordinator,
 def test_head_who_owns_an_action_in_another_unit_sees_that_item_only(
     monkeypatch, client_for, coordinator, head_a, head_b, card_a, card_b, category, ids_max
 ):
-    import datetime
 
     from workflows import selectors
-    from workflows.services import (
-        nonconformity_analyse,
-        nonconformity_plan,
-        nonconformity_review_plan,
-    )
 
     monkeypatch.setattr(selectors, "OUTSIDE_IDS_MAX", ids_max)
 
@@ -270,24 +212,9 @@ def test_head_who_owns_an_action_in_another_unit_sees_that_item_only(
 
     with_action, without = register(card_a, "Akcja B"), register(card_a, "Bez akcji B")
     own = register(card_b, "Własna B")
-    [t] = open_task(with_action, "triage")
-    nonconformity_triage(task=t, user=coordinator, decision="accept")
-    [t] = open_task(with_action, "analysis")
-    nonconformity_analyse(
-        task=t,
-        user=head_a,
-        immediate_correction="",
-        why_chain=["a"],
-        root_cause="b",
-        cause_category=category,
-        occurs_elsewhere="no",
+    walk_to_implementation(
+        with_action, coordinator=coordinator, head=head_a, owners=[head_b], category=category
     )
-    [t] = open_task(with_action, "planning")
-    due = datetime.date.today() + datetime.timedelta(days=30)
-    action = {"kind": "corrective", "description": "Pomóż", "owner": head_b, "due_on": due}
-    nonconformity_plan(task=t, user=head_a, actions=[action])
-    [t] = open_task(with_action, "plan_review")
-    nonconformity_review_plan(task=t, user=coordinator, approve=True)
 
     client = client_for(head_b)
     page = client.get("/nonconformities/").content.decode()

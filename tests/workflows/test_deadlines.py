@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from tests.workflows.conftest import open_task
+from tests.workflows.conftest import open_task, walk_to_implementation
 from workflows.models import Notification, Source, Status
 from workflows.services import nonconformity_register, nonconformity_triage
 from workflows.tasks import fire_timers
@@ -142,37 +142,14 @@ def test_reassigning_an_action_hands_over_the_action_too(
     client_for, coordinator, head_a, staff, category, card_a
 ):
     from workflows.models import Action
-    from workflows.services import (
-        nonconformity_analyse,
-        nonconformity_plan,
-        nonconformity_review_plan,
-        task_reassign,
-    )
+    from workflows.services import task_reassign
 
     nc = nonconformity_register(
         user=coordinator, title="A", description="x", source=Source.AUDIT, unit=card_a.unit
     )
-    [t] = open_task(nc, "triage")
-    nonconformity_triage(task=t, user=coordinator, decision="accept")
-    [t] = open_task(nc, "analysis")
-    nonconformity_analyse(
-        task=t,
-        user=head_a,
-        immediate_correction="",
-        why_chain=["a"],
-        root_cause="b",
-        cause_category=category,
-        occurs_elsewhere="no",
+    walk_to_implementation(
+        nc, coordinator=coordinator, head=head_a, owners=[head_a], category=category
     )
-    [t] = open_task(nc, "planning")
-    due = datetime.date.today() + datetime.timedelta(days=30)
-    nonconformity_plan(
-        task=t,
-        user=head_a,
-        actions=[{"kind": "corrective", "description": "Zrób", "owner": head_a, "due_on": due}],
-    )
-    [t] = open_task(nc, "plan_review")
-    nonconformity_review_plan(task=t, user=coordinator, approve=True)
     [implement] = open_task(nc, "implement")
     task_reassign(task=implement, by=coordinator, to=staff, reason="Urlop")
     assert Action.objects.get(nonconformity=nc).owner == staff

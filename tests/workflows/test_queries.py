@@ -8,13 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.workflows.conftest import open_task
+from tests.workflows.conftest import open_task, walk_to_implementation
 from workflows.models import Nonconformity, Source
 from workflows.services import (
-    nonconformity_analyse,
-    nonconformity_plan,
     nonconformity_register,
-    nonconformity_review_plan,
     nonconformity_triage,
 )
 
@@ -37,26 +34,9 @@ def grow(coordinator, head_a, head_b, staff, card_a, card_b, category):
         nonconformity_triage(task=task, user=coordinator, decision=decision, reason=reason)
 
     def implementation(nc):
-        triage(nc)
-        [task] = open_task(nc, "analysis")
-        nonconformity_analyse(
-            task=task,
-            user=head_a,
-            immediate_correction="",
-            why_chain=["a"],
-            root_cause="b",
-            cause_category=category,
-            occurs_elsewhere="no",
+        walk_to_implementation(
+            nc, coordinator=coordinator, head=head_a, owners=[staff, head_b], category=category
         )
-        [task] = open_task(nc, "planning")
-        due = datetime.date.today() + datetime.timedelta(days=30)
-        actions = [
-            {"kind": "corrective", "description": "Zrób", "owner": owner, "due_on": due}
-            for owner in (staff, head_b)
-        ]
-        nonconformity_plan(task=task, user=head_a, actions=actions)
-        [task] = open_task(nc, "plan_review")
-        nonconformity_review_plan(task=task, user=coordinator, approve=True)
 
     def make(n):
         for i in range(n):
