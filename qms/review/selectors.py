@@ -13,6 +13,7 @@ from viewflow.workflow.status import STATUS
 from qms.models import OrgUnit, ServiceCardRevision, User
 from qms.review.models import Cycle, Finding, Indicator, Pack
 from qms.roles import can_read_everything, is_coordinator
+from qms.selectors import managed_unit_ids
 
 
 def can_read_cycles(user: User) -> bool:
@@ -23,17 +24,12 @@ def can_run_cycles(user: User) -> bool:
     return is_coordinator(user)
 
 
-def led_units(user: User) -> QuerySet[OrgUnit]:
-    """Units the user heads or deputises for."""
-    return OrgUnit.objects.filter(Q(head=user) | Q(deputy=user))
-
-
 def visible_packs(user: User) -> QuerySet[Pack]:
     """Results packs the user may open: all for coordinator/auditor, else their units'."""
     packs = Pack.objects.select_related("cycle", "unit")
     if can_read_everything(user):
         return packs
-    return packs.filter(unit__in=led_units(user))
+    return packs.filter(unit_id__in=managed_unit_ids(user))
 
 
 INDICATOR_FIELDS = [
@@ -78,7 +74,8 @@ def cycle_findings(cycle: Cycle, *, unit: OrgUnit | None = None) -> QuerySet[Fin
     return findings
 
 
-def _pack_task_rows() -> QuerySet[Task]:
+def pack_task_rows() -> QuerySet[Task]:
+    """The human steps of every results pack's process (viewflow's Task rows)."""
     return Task.objects.filter(
         process__artifact_content_type=ContentType.objects.get_for_model(Pack),
         flow_task_type="HUMAN",
@@ -87,7 +84,7 @@ def _pack_task_rows() -> QuerySet[Task]:
 
 def open_pack_tasks(user: User) -> list[Task]:
     """The user's open pack steps (acknowledge, catalogue updates), earliest first."""
-    tasks = list(_pack_task_rows().filter(owner=user, status=STATUS.ASSIGNED).order_by("created"))
+    tasks = list(pack_task_rows().filter(owner=user, status=STATUS.ASSIGNED).order_by("created"))
     packs = Pack.objects.select_related("cycle", "unit").in_bulk(
         [t.process.artifact_object_id for t in tasks]
     )
@@ -99,13 +96,13 @@ def open_pack_tasks(user: User) -> list[Task]:
 def pack_task_for(user: User, task_pk: int) -> Task | None:
     """A pack step the user may open: their own, or any for the coordinator/auditor,
     or (read-only) one of the units they lead. Anything else: None (404)."""
-    task = _pack_task_rows().filter(pk=task_pk).first()
+    task = pack_task_rows().filter(pk=task_pk).first()
     if task is None:
         return None
     if task.owner_id == user.pk or can_read_everything(user):
         return task
-    units = Pack.objects.filter(pk=task.process.artifact_object_id).values("unit")
-    if led_units(user).filter(pk__in=units).exists():
+    pack = Pack.objects.filter(pk=task.process.artifact_object_id).only("unit_id").first()
+    if pack is not None and pack.unit_id in managed_unit_ids(user):
         return task
     return None
 

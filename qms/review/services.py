@@ -23,10 +23,9 @@ from functools import partial
 
 import pandas as pd
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -210,8 +209,8 @@ def _run_step(cycle: Cycle, spec: StepSpec, due: datetime.date, today: datetime.
             return False
         cycle = Cycle.objects.get(pk=cycle.pk)  # fresh, after the lock
         detail = spec.run(cycle, today)
-        step.skipped = detail.startswith(SKIPPED)
-        step.detail = detail.removeprefix(SKIPPED)
+        step.skipped = isinstance(detail, Skipped)
+        step.detail = detail
         step.due_on = due
         step.done_at = timezone.now()
         step.save()
@@ -219,7 +218,8 @@ def _run_step(cycle: Cycle, spec: StepSpec, due: datetime.date, today: datetime.
     return True
 
 
-SKIPPED = "skipped: "
+class Skipped(str):
+    """What a step runner returns when the step had nothing left to do (e.g. too late)."""
 
 
 def run_open_survey(cycle: Cycle, today: datetime.date) -> str:
@@ -239,7 +239,7 @@ def run_observation_round(cycle: Cycle, today: datetime.date) -> str:
     from workflows.services import coordinator_user
 
     if cycle.observations_due_on <= today:
-        return SKIPPED + _("The due date for observations had passed when the step ran.")
+        return Skipped(_("The due date for observations had passed when the step ran."))
     round_ = surveys.round_open(
         user=coordinator_user(),
         title=_("Staff observations %(year)s") % {"year": cycle.year},
@@ -259,7 +259,7 @@ def run_reminder(cycle: Cycle, today: datetime.date, offset: int) -> str:
     if today >= cycle.analysis_due_on or any(
         cycle.analysis_due_on - datetime.timedelta(days=o) <= today for o in later
     ):
-        return SKIPPED + _("A later reminder was already due.")
+        return Skipped(_("A later reminder was already due."))
     people = {*coordinators()}
     for unit in OrgUnit.objects.filter(is_active=True).select_related("head", "deputy"):
         people |= {p for p in (unit.head, unit.deputy) if p is not None and p.is_active}
@@ -705,26 +705,14 @@ def pack_deliver(*, pack: Pack, today: datetime.date) -> None:
     transaction.on_commit(lambda: _notify_pack_task(pack.pk))
 
 
-def _open_pack_task(pack: Pack) -> Task | None:
-    return (
-        Task.objects.filter(
-            process__artifact_content_type=ContentType.objects.get_for_model(Pack),
-            process__artifact_object_id=pack.pk,
-            flow_task_type="HUMAN",
-            finished__isnull=True,
-        )
-        .exclude(status=STATUS.CANCELED)
-        .select_related("owner")
-        .first()
-    )
-
-
 def pack_tasks(pack: Pack) -> QuerySet[Task]:
-    return Task.objects.filter(
-        process__artifact_content_type=ContentType.objects.get_for_model(Pack),
-        process__artifact_object_id=pack.pk,
-        flow_task_type="HUMAN",
-    ).select_related("owner")
+    from qms.review.selectors import pack_task_rows
+
+    return pack_task_rows().filter(process__artifact_object_id=pack.pk)
+
+
+def _open_pack_task(pack: Pack) -> Task | None:
+    return pack_tasks(pack).filter(status=STATUS.ASSIGNED).first()
 
 
 def _notify_pack_task(pack_id: int) -> None:
@@ -890,9 +878,3 @@ def next_cycle_offer(today: datetime.date | None = None) -> int | None:
     if due and not Cycle.objects.filter(year=latest.year + 1).exists():
         return latest.year + 1
     return None
-
-
-def units_needing_acknowledgement(cycle: Cycle):
-    return cycle.packs.filter(unit__isnull=False).filter(
-        Q(acknowledged_at__isnull=True) | Q(catalogue_done_at__isnull=True)
-    )

@@ -11,10 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from qms.review import forms, selectors, services
 from qms.review.models import Cycle, Remeasurement, Standard
 from qms.views import AuthedRequest, apply_service_errors, require
+from workflows.services import StepAlreadyDone, StepBusy
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +97,7 @@ def cycle_run(request: AuthedRequest) -> HttpResponse:
 
     try:
         tasks.advance_cycles.delay()
-    except Exception:  # the broker is down: say so; the daily run will catch up
+    except (OSError, KombuOperationalError):  # the broker is down; the daily run catches up
         log.exception("could not queue the review cycle sweep")
         messages.error(
             request,
@@ -184,11 +186,7 @@ def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
                     service(task=task, user=request.user, note=form.cleaned_data["note"])
             except ValidationError as error:
                 apply_service_errors(form, error)
-            except Exception as error:
-                from workflows.services import StepAlreadyDone, StepBusy
-
-                if not isinstance(error, StepAlreadyDone | StepBusy):
-                    raise
+            except (StepAlreadyDone, StepBusy):
                 messages.warning(
                     request,
                     _("This step was already completed, or someone is completing it now."),
