@@ -2,7 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qms.review.models import Cycle, Standard
-from surveys.models import QuestionnaireVersion
+from surveys.models import Question, QuestionnaireVersion
+
+RATED = [Question.Kind.YES_NO, Question.Kind.LIKERT, Question.Kind.SCALE]
 
 
 class DateInput(forms.DateInput):
@@ -68,8 +70,14 @@ class StandardForm(forms.ModelForm):
         data = super().clean() or {}
         kind = data.get("kind")
         upper = kind in (Standard.Kind.ERRORS_AT_MOST, Standard.Kind.QUESTIONS_AT_MOST)
-        if kind and not upper and not data.get("key"):
+        key = data.get("key")
+        if kind and not upper and not key:
             self.add_error("key", _("Give the key of the question this standard measures."))
+        elif kind and not upper and not Question.objects.filter(key=key, kind__in=RATED).exists():
+            self.add_error(
+                "key",
+                _("No yes/no or rating question has the key “%(key)s”.") % {"key": key},
+            )
         target = data.get("target")
         if target is not None:
             if kind == Standard.Kind.SHARE_AT_LEAST and not 0 < target <= 1:

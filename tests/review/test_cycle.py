@@ -445,3 +445,28 @@ def test_the_heads_dashboard_lists_their_pack_task_only(
     assert f"/review/tasks/{task.pk}/" in page
     other = client_for(head_b).get("/dashboard/").content.decode()
     assert f"/review/tasks/{task.pk}/" not in other
+
+
+def test_a_standard_for_an_unknown_question_is_refused_and_the_input_kept(
+    survey, coordinator, client_for
+):
+    from qms.review.models import Standard
+
+    data = {
+        "name_pl": "Przydatność",
+        "kind": Standard.Kind.SHARE_AT_LEAST,
+        "key": "card_usefull",
+        "target": "0.8",
+        "minimum_sample": "30",
+        "severity": "minor",
+        "is_active": "on",
+    }
+    before = Standard.objects.count()
+    page = client_for(coordinator).post("/review/standards/new/", data)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "card_usefull" in text and "Przydatność" in text
+    assert Standard.objects.count() == before
+    data["key"] = "card_useful"
+    assert client_for(coordinator).post("/review/standards/new/", data).status_code == 302
+    assert Standard.objects.count() == before + 1
