@@ -1,6 +1,5 @@
 """The response form, built from a questionnaire version's questions."""
 
-import copy
 import functools
 from typing import Any
 
@@ -105,11 +104,32 @@ def _service_choices() -> list:
 def version_fields(version: QuestionnaireVersion) -> dict[str, forms.Field]:
     """Fresh form fields for a version's questions, in the active language.
 
-    A non-draft version's fields are built once per process and language and then
-    deep-copied for each form, as Django does with a form class's declared fields."""
+    A non-draft version's fields are built once per process and language; each form
+    gets copies (see `_copy_field`)."""
     if version.is_editable:
         return {field_name(q): question_field(q) for q in version_questions(version)}
-    return copy.deepcopy(_frozen_fields(version.pk, version.created_at, get_language()))
+    frozen = _frozen_fields(version.pk, version.created_at, get_language())
+    return {name: _copy_field(field) for name, field in frozen.items()}
+
+
+def _copy_field(field: forms.Field) -> forms.Field:
+    """A field of its own for one form: the field and its widget copied, with their own
+    attrs, so that a form may set `field.choices`, `field.disabled`, `widget.attrs[...]`
+    or (ServiceCardField) `field.card` without touching other forms. What is shared is
+    never changed in place by Django or by this project: the choices lists, validators
+    and error messages. Django deep-copies all of that for every form; here that was a
+    fifth of the CPU time of a submission (bench/README.md)."""
+    copied = _shallow_copy(field)
+    copied.widget = _shallow_copy(field.widget)
+    copied.widget.attrs = dict(field.widget.attrs)
+    return copied
+
+
+def _shallow_copy(obj):
+    # What copy.copy() does for these classes, without its generic (slower) protocol.
+    copied = obj.__class__.__new__(obj.__class__)
+    copied.__dict__.update(obj.__dict__)
+    return copied
 
 
 @functools.lru_cache(maxsize=16)
@@ -183,7 +203,7 @@ class ResponseForm(forms.Form):
             value = self.cleaned_data.get(field_name(question))
             if value in (None, "", []):
                 continue
-            by_value = {c.value: c for c in question.choices.all()}
+            by_value = question.choice_by_value
             if question.kind == Question.Kind.SERVICE:
                 field = self.fields[field_name(question)]
                 card = getattr(field, "card", None)

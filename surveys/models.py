@@ -4,6 +4,7 @@ Anonymity by design: a response stores its channel, the desk or batch it came
 through and the *date* only — never an IP address, user agent, referrer or time.
 """
 
+import functools
 import uuid
 
 from django.conf import settings
@@ -180,6 +181,11 @@ class Question(models.Model):
     @property
     def help(self) -> str:
         return localised(self, "help")
+
+    @functools.cached_property
+    def choice_by_value(self) -> dict[str, "Choice"]:
+        """The question's choices by their stored value (read once per instance)."""
+        return {choice.value: choice for choice in self.choices.all()}
 
     @property
     def has_choices(self) -> bool:

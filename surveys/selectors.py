@@ -11,6 +11,7 @@ The access policy:
 import datetime
 import time
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -70,23 +71,28 @@ def card_with_revision_in_force(code: str, day: datetime.date) -> ServiceCard | 
     """An active service card by code, with the revision in force on `day` fetched in
     the same query: `card.revision_in_force_id`, and `card.revision_day = day`.
 
-    Raw SQL because it runs on every public submission: the ORM spent ~0.6 ms building
-    this query (a Subquery annotation), ten times what the query itself costs."""
-    cards = ServiceCard.objects.raw(
-        f"""
-        SELECT card.*, (
-            SELECT revision.id FROM {ServiceCardRevision._meta.db_table} revision
-            WHERE revision.card_id = card.id AND revision.published_on <= %s
-            ORDER BY revision.number DESC LIMIT 1
-        ) AS revision_in_force_id
-        FROM {ServiceCard._meta.db_table} card
-        WHERE card.code = %s AND card.is_active
-        """,  # noqa: S608 - table names from the models; values are parameters
-        [day, code],
-    )
-    card = next(iter(cards), None)
-    if card is not None:
-        card.revision_day = day  # type: ignore[attr-defined]
+    Only the id and code are loaded (the other fields are deferred): a submission needs
+    nothing else. Raw SQL because it runs on every public submission: the ORM spent
+    ~0.6 ms building this query (a Subquery annotation), ten times what it costs."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT card.id, card.code, (
+                SELECT revision.id FROM {ServiceCardRevision._meta.db_table} revision
+                WHERE revision.card_id = card.id AND revision.published_on <= %s
+                ORDER BY revision.number DESC LIMIT 1
+            )
+            FROM {ServiceCard._meta.db_table} card
+            WHERE card.code = %s AND card.is_active
+            """,  # noqa: S608 - table names from the models; values are parameters
+            [day, code],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    card = ServiceCard.from_db(connection.alias, ["id", "code"], row[:2])
+    card.revision_in_force_id = row[2]  # type: ignore[attr-defined]
+    card.revision_day = day  # type: ignore[attr-defined]
     return card
 
 

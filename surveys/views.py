@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from qms.models import Office, User
-from surveys import selectors
+from surveys import ratelimit, selectors
 from surveys.forms import (
     ResponseForm,
     field_name,
@@ -76,11 +75,7 @@ def _rate_limited(request: HttpRequest) -> bool:
     # A fixed window per clock hour; the salt changes daily, so keys cannot be reversed.
     window = f"{settings.SECRET_KEY}:{timezone.localtime():%Y-%m-%d %H}"
     key = "survey-rate:" + hashlib.sha256(f"{window}:{address}".encode()).hexdigest()
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the first this hour; if another request just added it, count on
-        count = 1 if cache.add(key, 1, timeout=3600) else cache.incr(key)
-    return count > settings.SURVEY_RATE_LIMIT_PER_HOUR
+    return ratelimit.hit(key, timeout=3600) > settings.SURVEY_RATE_LIMIT_PER_HOUR
 
 
 def _with_language(url: str, lang: str) -> str:
