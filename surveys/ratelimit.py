@@ -1,32 +1,47 @@
-"""Hit counters in the shared cache, for rate limits: nothing is written to the database.
+"""Hit counters for rate limits, kept in the cache's storage: never in the database.
 
-On Redis (production) a hit is one round trip with a client kept per process. Django's
-`cache.incr()` would take two (`EXISTS`, then `INCRBY`) and build a new Redis client for
-each; the public survey form counts every submission, so that was a tenth of its CPU
-time (bench/README.md). Other caches (the embedded mode's file cache, tests' memory
-cache) go through Django's cache API.
+A counter counts the hits on one key within a fixed window; it restarts at the latest
+`timeout` seconds after its first hit. Where it lives follows the default cache:
+
+- Redis (production): one round trip per hit (`SET NX EX` + `INCR`, pipelined) with a
+  client kept per process. Django's `cache.incr()` takes two round trips and builds a
+  new Redis client for each.
+- The file cache (embedded mode): one byte appended per hit to a file of the current
+  window, the count being the file's size. Appends (`O_APPEND`) are atomic between
+  processes; Django's `FileBasedCache.incr()` reads, then rewrites the value, so two
+  gunicorn workers could both write 6 over a 5, and it cost a tenth of a submission's
+  time (bench/README.md). Windows are folders; a new one removes the older ones.
+- Anything else (tests' memory cache): Django's cache API.
 """
 
 import functools
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
 
 import redis
+from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
 
 
 def hit(key: str, timeout: int) -> int:
-    """Count one hit on `key` and return the count. The counter is created by the first
-    hit and lives `timeout` seconds from then (a fixed window)."""
+    """Count one hit on `key` and return the count within the current window."""
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)  # the cache's own prefix and version
         # SET NX creates the counter with its expiry only if it is missing; INCR keeps
-        # the expiry. Both in one round trip, no transaction needed.
-        # The writer is the first server of LOCATION (Django splits it the same way).
+        # the expiry. The writer is the first server of LOCATION (as Django splits it).
         pipe = _redis(cache._servers[0]).pipeline(transaction=False)  # type: ignore[attr-defined]
         pipe.set(full_key, 0, ex=timeout, nx=True)
         pipe.incr(full_key)
         return pipe.execute()[1]
+    if isinstance(cache, FileBasedCache):
+        folder = Path(settings.CACHES["default"]["LOCATION"]) / "counters"
+        return _file_hit(folder, cache.make_and_validate_key(key), timeout)
     try:
         return cache.incr(key)
     except ValueError:  # the first hit; if another request just added it, count on
@@ -37,3 +52,26 @@ def hit(key: str, timeout: int) -> int:
 def _redis(url: str) -> redis.Redis:
     # The connection pool notices a fork (gunicorn, Celery) and reconnects in the child.
     return redis.Redis.from_url(url)
+
+
+def _file_hit(root: Path, key: str, timeout: int) -> int:
+    window = int(time.time() // timeout)
+    path = root / f"{timeout}-{window}" / hashlib.sha256(key.encode()).hexdigest()
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileNotFoundError:  # the window's first hit
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _drop_old_windows(root, timeout, window)
+        fd = os.open(path, flags, 0o600)
+    try:
+        os.write(fd, b".")
+        return os.fstat(fd).st_size
+    finally:
+        os.close(fd)
+
+
+def _drop_old_windows(root: Path, timeout: int, window: int) -> None:
+    for folder in root.glob(f"{timeout}-*"):
+        if folder.name.partition("-")[2].isdigit() and int(folder.name.partition("-")[2]) < window:
+            shutil.rmtree(folder, ignore_errors=True)  # another process may be at it too
