@@ -66,7 +66,8 @@ pytest: install translations
 BENCH_DURATION ?= 20
 BENCH_CONNECTIONS ?= 32
 BENCH_ROUNDS ?= 1
-BENCH_ARGS = --duration $(BENCH_DURATION) --connections $(BENCH_CONNECTIONS) --rounds $(BENCH_ROUNDS)
+BENCH_FLOOR ?= --floor
+BENCH_ARGS = --duration $(BENCH_DURATION) --connections $(BENCH_CONNECTIONS) --rounds $(BENCH_ROUNDS) $(BENCH_FLOOR)
 bench-submit:
 	@test -x $(BIN)/python || { echo "no $(VENV): run 'make install' first"; exit 1; }
 	@status=0; \

@@ -56,6 +56,7 @@ SLUG = "karty-uslug"
 FORM_PATH = f"/ankieta/{SLUG}/"
 BASELINE_PATH = "/bench/baseline/"
 BASELINE_DONE = "/bench/baseline/done/"
+FLOOR_PATH = "/bench/floor/"
 TARGET_RATIO = 0.7
 
 # Run as a script, Python puts bench/ first on the path (its urls.py, models.py ... would
@@ -95,6 +96,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--quiet-wait", type=int, default=60, help="... for at most this long")
     parser.add_argument("--keep", action="store_true", help="keep the /tmp run directory")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure (c) /bench/floor/ after (a): the rate limit, card check and "
+        "INSERTs of a submission without its form (what (a) would cost if its Python "
+        "were free); its ratio (c)/(b) is printed beside (a)/(b)",
+    )
     return parser.parse_args()
 
 
@@ -467,7 +475,7 @@ def settle(key: str, expected: int, timeout: float = 60) -> dict[str, int]:
 def measure(
     server: subprocess.Popen, port: int, target: dict[str, Any], seconds: int, args
 ) -> dict[str, Any]:
-    key = target["key"]
+    key = target.get("count", target["key"])  # which rows the target adds
     before = count_rows()
     cpu_before = Cpu.now(server)
     report = run_wrk(
@@ -485,7 +493,7 @@ def measure(
     duration = report["duration_us"] / 1e6
     report.update(
         {
-            "target": key,
+            "target": target["key"],
             "path": target["path"],
             "seconds": duration,
             "rps": report["ok"] / duration,
@@ -512,7 +520,11 @@ def ms(us: float) -> str:
     return f"{us / 1000:.1f}"
 
 
-LABELS = {"baseline": "(b) baseline " + BASELINE_PATH, "form": "(a) form " + FORM_PATH}
+LABELS = {
+    "baseline": "(b) baseline " + BASELINE_PATH,
+    "form": "(a) form " + FORM_PATH,
+    "floor": "(c) floor " + FLOOR_PATH,
+}
 
 
 def print_table(
@@ -534,8 +546,9 @@ def print_table(
     print("-" * len(header))
     ratios: list[float] = []
     costs: list[float] = []
+    floors: list[float] = []
     for number, pair in enumerate(rounds, 1):
-        for key in ("baseline", "form"):
+        for key in [k for k in LABELS if k in pair]:
             r = pair[key]
             errors = r["errors"]
             sock = errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
@@ -552,9 +565,12 @@ def print_table(
         costs.append(
             pair["baseline"]["server_cpu_ms"] / (pair["form"]["server_cpu_ms"] or math.nan)
         )
+        if "floor" in pair:
+            floors.append(pair["floor"]["rps"] / (pair["baseline"]["rps"] or math.nan))
         if len(rounds) > 1:
             print(
                 f"round {number}: ratio (a)/(b) = {ratios[-1]:.2f}  (server CPU: {costs[-1]:.2f})"
+                + (f"  floor (c)/(b) = {floors[-1]:.2f}" if "floor" in pair else "")
             )
     ratio = statistics.median(ratios)
     verdict = "PASS" if ratio >= TARGET_RATIO else "BELOW TARGET"
@@ -563,6 +579,11 @@ def print_table(
         f"{label} (a)/(b) = {ratio:.2f}   target >= {TARGET_RATIO}: {verdict}   "
         f"(server CPU per request, (b)/(a): {statistics.median(costs):.2f})"
     )
+    if floors:
+        print(
+            f"floor (c)/(b) = {statistics.median(floors):.2f}: the most (a) could reach with "
+            "the same rate limit, card check and INSERTs and no cost for its form"
+        )
     stored = sum(pair["form"]["stored"] for pair in rounds)
     answers = sum(pair["form"]["answers"] for pair in rounds)
     tokens = sum(pair["form"]["tokens_used"] for pair in rounds)
@@ -619,6 +640,14 @@ def main() -> int:
         "expected": info["form_done"],
         "reuse": "once",
     }
+    floor: dict[str, Any] = {
+        "key": "floor",
+        "count": "form",  # it stores survey responses too
+        "path": FLOOR_PATH,
+        "bodies": run_dir / "baseline-",  # a card code is all it reads
+        "expected": BASELINE_DONE,
+        "reuse": "cycle",
+    }
     log = run_dir / "gunicorn.log"
     server, port = start_gunicorn(args.workers, log)
     rounds: list[dict[str, dict[str, Any]]] = []
@@ -628,9 +657,12 @@ def main() -> int:
             measure(server, port, baseline, args.warmup, args),
             measure(server, port, form, args.warmup, args),
         ]
+        if args.floor:
+            warm.append(measure(server, port, floor, args.warmup, args))
         for number in range(1, args.rounds + 1):
             pair: dict[str, dict[str, Any]] = {}
-            for target in (baseline, {**form, "bodies": run_dir / f"form-{number}-"}):
+            targets = [baseline, {**form, "bodies": run_dir / f"form-{number}-"}]
+            for target in targets + ([floor] if args.floor else []):
                 wait_until_quiet(server, args)
                 print(f"measuring {target['path']} for {args.duration} s ...", flush=True)
                 pair[target["key"]] = measure(server, port, target, args.duration, args)

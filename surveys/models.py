@@ -314,6 +314,7 @@ class Response(models.Model):
         blank=True,
         related_name="responses",
         verbose_name=_("paper batch"),
+        db_index=False,  # the unique (batch, sheet_number) constraint indexes it
     )
     sheet_number = models.PositiveIntegerField(_("sheet number"), null=True, blank=True)
 
@@ -335,7 +336,11 @@ class Answer(models.Model):
     """One answer; a multiple-choice question has one row per ticked option."""
 
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    # Lookups by question use the (question, choice) index below; a second index on
+    # the question alone would only slow down every submission's INSERT.
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="answers", db_index=False
+    )
     choice = models.ForeignKey(
         Choice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
