@@ -12,13 +12,17 @@ Pure functions over already-filtered querysets; the views decide who may export.
 Small groups are suppressed as in the analysis: a response whose service card has fewer
 than `surveys.analysis.MIN_SHOWN` responses in the export loses its card, revision,
 unit and desk (they could point at the person), and says so. Free text and labels are
-neutralised: nothing typed runs as a formula.
+neutralised: nothing typed runs as a formula. A response is named by a reference that
+is the same in every export but is not its database id, and rows of a day come in the
+order of those references: ids count up, so they (and the order of the rows) would tell
+in which order a day's clients answered, and with the desk, who answered what.
 """
 
 import io
 from collections.abc import Iterable
 
 import pandas as pd
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from surveys.models import Answer, Channel, Response
@@ -54,6 +58,11 @@ def base_headers() -> dict[str, str]:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def response_ref(response: Response) -> str:
+    """The response's name in exports: stable, unrelated to the order of submission."""
+    return salted_hmac("surveys.exports.response", str(response.pk)).hexdigest()[:12]
+
+
 def neutralise_formula(text: str) -> str:
     """Free text typed by the public must never run as a spreadsheet formula."""
     return "'" + text if text.startswith(FORMULA_START) else text
@@ -84,7 +93,7 @@ def _base_row(response: Response, labels: bool, hidden: set[int]) -> dict[str, o
             "service_card": suppressed,
         }
         return {
-            "response": response.pk,
+            "response": response_ref(response),
             "date": response.submitted_on,
             "version": response.version.number,
             "service_revision": "",
@@ -107,7 +116,7 @@ def _base_row(response: Response, labels: bool, hidden: set[int]) -> dict[str, o
             "service_card": card.code if card else "",
         }
     return {
-        "response": response.pk,
+        "response": response_ref(response),
         "date": response.submitted_on,
         "version": response.version.number,
         "service_revision": revision.number if revision else "",
@@ -141,6 +150,7 @@ def responses_frame(responses: Iterable[Response], *, labels: bool = False) -> p
             answers.setdefault(key, []).append(_answer_value(answer, labels))
         row.update({key: "; ".join(values) for key, values in answers.items()})
         rows.append(row)
+    rows.sort(key=lambda row: (row["date"], row["response"]))  # not in order of submission
     frame = pd.DataFrame(rows, columns=list(headers)).fillna("")
     frame.columns = list(headers.values())  # two questions worded alike stay two columns
     return frame

@@ -149,3 +149,21 @@ def test_small_groups_hide_the_card_unit_and_desk(client_for, coordinator, versi
     assert not any("B-01" in row for row in rows)
     hidden = [row for row in rows if "mniej niż 10" in row]
     assert len(hidden) == 9
+
+
+def test_exports_name_responses_neither_by_id_nor_in_order_of_submission(
+    client_for, coordinator, version, card_a
+):
+    import csv
+
+    stored = [store(version, card=card_a, nonce=f"order-{i}") for i in range(12)]
+
+    def column():
+        text = client_for(coordinator).get("/surveys/responses/export.csv").content
+        return [row["response"] for row in csv.DictReader(io.StringIO(text.decode("utf-8-sig")))]
+
+    refs = column()
+    assert not {str(r.pk) for r in stored} & set(refs)
+    assert len(set(refs)) == 12 and all(len(ref) == 12 for ref in refs)
+    assert refs == sorted(refs)  # one day: ordered by reference, whatever came first
+    assert column() == refs  # the same names in every export
