@@ -191,8 +191,8 @@ def _insert_response(response: Response, rows: list[AnswerValues], nonce: str) -
     than through the ORM's per-object machinery (bench/README.md, `make bench-submit`):
     on PostgreSQL as one statement (data-modifying CTEs; a statement is atomic by
     itself, so outside a transaction there are no BEGIN/COMMIT round trips), elsewhere
-    as three statements in one transaction. The token goes first: its unique nonce
-    makes a repeated submission fail before anything is written.
+    as three statements in one transaction (the token first). The token's unique nonce
+    makes a repeated submission fail, and then nothing of it is written.
     """
     token_sql, token_params = _insert_sql(
         UsedSubmissionToken(nonce=nonce, used_on=timezone.localdate())
