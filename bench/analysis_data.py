@@ -565,7 +565,7 @@ def submit_plan(plan: Plan, version_id: int) -> int:
     card = ServiceCard.objects.get(code=plan.card)
     answers: dict[str, Any] = {"service": card}
     for key, value in plan.answers.items():
-        choices = {c.value: c for c in questions[key].choices.all()}
+        choices = questions[key].choice_by_value
         if isinstance(value, list):
             answers[key] = [choices[v] for v in value]
         else:

@@ -702,7 +702,7 @@ def _answers_from_values(
         items = values.get(question.key, [])
         if not items:
             continue
-        by_value = {c.value: c for c in question.choices.all()}
+        by_value = question.choice_by_value
         if question.kind == Question.Kind.SERVICE:
             answers[question.key] = ServiceCard.objects.get(code=items[0])
         elif question.kind == Question.Kind.MULTIPLE:
