@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from qms.models import Office, OrgUnit, ServiceCard, ServiceCardRevision, User
+from qms.models import AuditEntry, Office, OrgUnit, ServiceCard, ServiceCardRevision, User
 
 
 @admin.register(User)
@@ -66,6 +66,25 @@ class ServiceCardRevisionAdmin(admin.ModelAdmin):
     list_select_related = ("card", "created_by")
     search_fields = ("card__code", "card__title_pl")
     date_hierarchy = "published_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log is read, never written or changed by hand."""
+
+    list_display = ("at", "user", "action", "route", "rows")
+    list_filter = ("action",)
+    date_hierarchy = "at"
+    list_select_related = ("user",)
 
     def has_add_permission(self, request):
         return False

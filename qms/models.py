@@ -242,3 +242,54 @@ class ServiceCardRevision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("A published revision cannot be deleted."))
+
+
+class FormKey(models.Model):
+    """A staff form's one-time key, used once (issue: double submit).
+
+    Each form that creates something carries a random key in a hidden field; the service
+    claims it here in the same transaction as the row it creates, so a second POST of the
+    same page finds the key taken and creates nothing. Kept for good: a key guards its
+    form for as long as the page could be re-sent (no purge, unlike survey tokens).
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("form key")
+        verbose_name_plural = _("form keys")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class AuditEntry(models.Model):
+    """Who read row-level survey data, when, and with which filter (anonymity rule)."""
+
+    class Action(models.TextChoices):
+        RESPONSE_LIST = "response_list", _("read single responses")
+        RESPONSE_EXPORT = "response_export", _("exported single responses")
+        RESPONSE_DETAIL = "response_detail", _("read one response")
+        FREE_TEXT_REVIEW = "free_text_review", _("reviewed free-text answers")
+        FREE_TEXT_MASK = "free_text_mask", _("masked a free-text answer")
+        FREE_TEXT_RELEASE = "free_text_release", _("released free-text answers")
+        LOGIN_UNLOCK = "login_unlock", _("unlocked a blocked sign-in")
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("what"), max_length=30, choices=Action.choices)
+    route = models.CharField(_("address"), max_length=200, blank=True)
+    params = models.JSONField(_("filter"), default=dict, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"

@@ -3,11 +3,11 @@
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from qms.models import ServiceCard, ServiceCardRevision, User
+from qms.models import AuditEntry, FormKey, ServiceCard, ServiceCardRevision, User
 from qms.selectors import can_publish_revision
 
 
@@ -46,4 +46,32 @@ def service_card_publish_revision(
         change_note=change_note,
         published_on=published_on or timezone.localdate(),
         created_by=published_by,
+    )
+
+
+class FormKeyUsed(Exception):
+    """The page was sent before: its one-time key is taken, nothing was created."""
+
+
+def form_key_claim(*, key: str, user: User | None) -> None:
+    """Take a staff form's one-time key inside the caller's transaction, or raise FormKeyUsed.
+
+    Call it in the same `atomic()` block as the write it guards: if that write fails, the
+    key is released with it. An empty key (an old page without one) is refused too.
+    """
+    if not key:
+        raise FormKeyUsed
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            FormKey.objects.create(key=key[:100], user=user)
+    except IntegrityError:
+        raise FormKeyUsed from None
+
+
+def audit_record(
+    *, user: User, action: str, route: str = "", params: dict | None = None, rows: int | None = None
+) -> AuditEntry:
+    """Write one audit-log line (who, when, what, with which filter)."""
+    return AuditEntry.objects.create(
+        user=user, action=action, route=route[:200], params=params or {}, rows=rows
     )
