@@ -137,6 +137,15 @@ def work_unit_ids(user: User) -> set[int]:
     return ids
 
 
+def can_read_single_responses(user: User) -> bool:
+    """Row-level responses (answers, desk, date, free text): the quality coordinator only.
+
+    Everyone else, the auditor included, reads aggregates of at least the minimum group
+    (`analysis.MIN_SAMPLE`); staff see only the sheets they typed in themselves.
+    """
+    return is_coordinator(user)
+
+
 def can_read_responses(user: User) -> bool:
     """Coordinator and auditor: all; heads: the responses about their units."""
     return can_read_survey_data(user) or bool(managed_unit_ids(user))
