@@ -141,7 +141,7 @@ def can_read_single_responses(user: User) -> bool:
     """Row-level responses (answers, desk, date, free text): the quality coordinator only.
 
     Everyone else, the auditor included, reads aggregates of at least the minimum group
-    (`analysis.MIN_SAMPLE`); staff see only the sheets they typed in themselves.
+    (`analysis.MIN_SHOWN`); staff see only the sheets they typed in themselves.
     """
     return is_coordinator(user)
 
