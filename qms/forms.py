@@ -8,8 +8,9 @@ from qms.models import ServiceCardRevision
 class OnceForm(forms.Form):
     """A form that creates something: a one-time key in a hidden field (double submit).
 
-    The key is made when the empty form is shown and posted back with it; the view hands
-    `form_key(prefix, user)` to its service, which claims it with `form_key_claim`.
+    The key is made when the empty form is shown and posted back with it; the view runs
+    its service through `qms.once.create_once`, which claims the key in the same
+    transaction.
     """
 
     once = forms.CharField(widget=forms.HiddenInput, max_length=64)
@@ -18,10 +19,6 @@ class OnceForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("once", get_random_string(32))
-
-    def form_key(self, prefix: str, user) -> str:
-        """The claimed key: the form's kind and the user, so keys never collide."""
-        return f"{prefix}:{getattr(user, 'pk', '-')}:{self.cleaned_data['once']}"
 
 
 class RevisionForm(forms.ModelForm):

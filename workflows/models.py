@@ -179,6 +179,9 @@ class Nonconformity(models.Model):
         NEXT_MEASUREMENT = "next_measurement", _("verify at the next measurement")
 
     number = models.CharField(_("number"), max_length=20, unique=True)
+    # What registered it, when a process did (e.g. "finding:12"): unique, so one
+    # finding can never become two items however often the cycle's step runs.
+    origin_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
     year = models.PositiveSmallIntegerField(_("year"))
     sequence = models.PositiveIntegerField()
     title = models.CharField(_("title"), max_length=200)

@@ -3,7 +3,6 @@
 import datetime
 import io
 
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
@@ -13,6 +12,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from qms.models import OrgUnit
 from qms.pdf import register_fonts
 from workflows.models import Action, Nonconformity
 
@@ -27,38 +27,41 @@ def open_tasks_of(nc: Nonconformity) -> list[Task]:
     )
 
 
-def due_dates(tasks: QuerySet[Task]) -> dict[int, datetime.date | None]:
-    """{task pk: due date} of open human tasks in three light queries (no model objects)."""
-    light = list(tasks.values_list("pk", "process__artifact_object_id", "flow_task", "data"))
+def due_dates(light: list[tuple[int, int, str, dict]]) -> dict[int, datetime.date | None]:
+    """{task pk: due date} of open nonconformity steps, from (pk, item id, step name, data)
+    tuples, in two light queries (no model objects)."""
     step_due = dict(
-        Nonconformity.objects.filter(
-            pk__in=tasks.values("process__artifact_object_id")
-        ).values_list("pk", "step_due_on")
+        Nonconformity.objects.filter(pk__in={nc for _, nc, _, _ in light}).values_list(
+            "pk", "step_due_on"
+        )
     )
-    actions = [data["action"] for _, _, node, data in light if node.name == "implement"]
+    actions = [data["action"] for _, _, node, data in light if node == "implement"]
     action_due = dict(Action.objects.filter(pk__in=actions).values_list("pk", "due_on"))
     return {
-        pk: action_due.get(data["action"]) if node.name == "implement" else step_due.get(nc)
+        pk: action_due.get(data["action"]) if node == "implement" else step_due.get(nc)
         for pk, nc, node, data in light
     }
 
 
-def task_rows(tasks: list[Task]) -> list[tuple[Task, Nonconformity, datetime.date | None]]:
-    """(task, its nonconformity, its due date) in three queries, whatever the number of tasks."""
+def task_subjects(
+    tasks: list[Task],
+) -> dict[int, tuple[str, OrgUnit, datetime.date | None]]:
+    """{task pk: (the item's number and title, its unit, the step's due date)} in two
+    queries, whatever the number of tasks."""
     items = Nonconformity.objects.select_related("unit").in_bulk(
         {t.process.artifact_object_id for t in tasks}
     )
     action_ids = [t.data["action"] for t in tasks if t.flow_task.name == "implement"]
     due_by_action = dict(Action.objects.filter(pk__in=action_ids).values_list("pk", "due_on"))
-    rows: list[tuple[Task, Nonconformity, datetime.date | None]] = []
+    facts = {}
     for task in tasks:
         nc = items[task.process.artifact_object_id]
         if task.flow_task.name == "implement":
             due = due_by_action.get(task.data["action"])
         else:
             due = nc.step_due_on
-        rows.append((task, nc, due))
-    return rows
+        facts[task.pk] = (f"{nc.number} {nc.title}", nc.unit, due)
+    return facts
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:

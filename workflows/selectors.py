@@ -17,6 +17,7 @@ from viewflow.workflow.status import STATUS
 from qms.models import OrgUnit, User
 from qms.roles import can_read_everything, is_coordinator
 from qms.selectors import managed_unit_ids
+from workflows.flows import NonconformityFlow
 from workflows.models import OPEN_STATUSES, Action, Nonconformity, Notification, Status
 
 
@@ -69,9 +70,12 @@ def open_tasks(user: User) -> QuerySet[Task]:
 
 
 def task_for(user: User, task_pk: int) -> Task | None:
-    """A task of a nonconformity the user may see (else None → 404)."""
+    """A task of a nonconformity the user may see (else None → 404). Only the
+    nonconformity flow's tasks: another flow's task id is unknown here."""
     task = (
-        Task.objects.filter(pk=task_pk, flow_task_type="HUMAN")
+        Task.objects.filter(
+            pk=task_pk, flow_task_type="HUMAN", process__flow_class=NonconformityFlow
+        )
         .select_related("process", "owner")
         .first()
     )

@@ -51,7 +51,7 @@ class StepAlreadyDone(Exception):
 
 
 class AlreadyRegistered(Exception):
-    """The registration form was sent twice (its one-time key is used)."""
+    """Its origin (e.g. a finding: `origin_key`) registered an item already."""
 
 
 class StepBusy(Exception):
@@ -210,7 +210,7 @@ def nonconformity_register(
     observation: Any = None,
     evidence_summary: str = "",
     evidence_file: Any = None,
-    once: str = "",
+    origin_key: str | None = None,
 ) -> Nonconformity:
     """Record a nonconformity and start its process in the coordinator's triage queue.
 
@@ -221,14 +221,8 @@ def nonconformity_register(
         raise PermissionDenied
     if service_card is not None and service_card.unit_id != unit.pk:
         raise ValidationError({"unit": _("The service card belongs to another unit.")})
-    if once:
-        from surveys.models import UsedSubmissionToken
-
-        _token, created = UsedSubmissionToken.objects.get_or_create(
-            nonce=once[:64], defaults={"used_on": timezone.localdate()}
-        )
-        if not created:
-            raise AlreadyRegistered
+    if origin_key and Nonconformity.objects.filter(origin_key=origin_key).exists():
+        raise AlreadyRegistered
     year = timezone.localdate().year
     # Numbers are sequential per year: serialise numbering on the office row.
     Office.objects.select_for_update().first()
@@ -246,6 +240,7 @@ def nonconformity_register(
         observation=observation,
         evidence_summary=evidence_summary,
         created_by=user or coordinator_user(),
+        origin_key=origin_key or None,
     )
     if evidence_file:
         nc.evidence_file = evidence_file

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qms.models import OrgUnit
+from qms.once import create_once, form_key
 from qms.views import AuthedRequest, apply_service_errors, require
 from surveys.exports import to_csv, to_xlsx
-from workflows import exports, forms, records, selectors, services
+from workflows import exports, forms, records, selectors, services, task_layer
 from workflows.models import Action, Nonconformity, Severity, Source, Status
 from workflows.workdays import working_days_between
 
@@ -75,11 +76,11 @@ def nc_export(request: AuthedRequest, fmt: str) -> HttpResponse:
 
 def my_tasks(request: AuthedRequest) -> HttpResponse:
     """The user's open steps, earliest due first (a fixed number of queries)."""
-    tasks = selectors.open_tasks(request.user)
-    due = records.due_dates(tasks)  # every open step, light: pk -> due date
+    tasks = selectors.open_tasks(request.user)  # every flow's steps, not only ours
+    due = task_layer.due_dates(tasks)  # every open step, light: pk -> due date
     first = sorted(due, key=lambda pk: (due[pk] or datetime.date.max, pk))[:MY_TASKS_SHOWN]
-    rows = records.task_rows(list(tasks.filter(pk__in=first)))
-    rows.sort(key=lambda row: (row[2] or datetime.date.max, row[0].pk))
+    rows = task_layer.task_rows(tasks.filter(pk__in=first))
+    rows.sort(key=lambda row: (row.due or datetime.date.max, row.task.pk))
     context = {"rows": rows, "total": len(due), "today": timezone.localdate()}
     return render(request, "workflows/my_tasks.html", context)
 
@@ -109,7 +110,7 @@ def nc_register(request: AuthedRequest) -> HttpResponse:
         form = forms.RegisterForm(data, files, initial=once)
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
-        fields["once"] = f"nc-register:{request.user.pk}:{fields['once']}"
+        key = form_key("nc-register", request, fields.pop("once"))
         if observation is not None:
             fields.update(
                 source=Source.OBSERVATION,
@@ -120,13 +121,16 @@ def nc_register(request: AuthedRequest) -> HttpResponse:
                 % {"what": observation.get_kind_display(), "n": observation.per_month},
             )
         try:
-            nc = services.nonconformity_register(user=request.user, **fields)
-        except services.AlreadyRegistered:
-            messages.info(request, _("This form was sent already; it was registered once."))
-            return redirect("nonconformities:index")
+            nc = create_once(
+                request,
+                key,
+                lambda: services.nonconformity_register(user=request.user, **fields),
+            )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
+            if nc is None:  # sent twice: the first send registered it
+                return redirect("nonconformities:index")
             messages.success(request, _("Registered as %(number)s.") % {"number": nc.number})
             if selectors.visible_nonconformities(request.user).filter(pk=nc.pk).exists():
                 return redirect("nonconformities:detail", pk=nc.pk)
@@ -157,7 +161,7 @@ def _observation(request: AuthedRequest):
 def nc_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     nc = _visible(request, pk)
     today = timezone.localdate()
-    tasks = [(task, due) for task, _item, due in records.task_rows(records.open_tasks_of(nc))]
+    tasks = task_layer.task_rows(records.open_tasks_of(nc))
     return render(
         request,
         "workflows/detail.html",

@@ -537,7 +537,7 @@ def finding_raise(finding: Finding) -> str:
         severity=finding.standard.severity,
         service_card=card,
         evidence_summary=finding.summary,
-        once=f"finding:{finding.pk}",
+        origin_key=f"finding:{finding.pk}",
     )
     finding.nonconformity = nc
     finding.save(update_fields=["nonconformity"])
