@@ -1,7 +1,8 @@
-"""API routes. DRF decides access (401/403 as JSON), not the login redirect middleware."""
+"""API routes. DRF decides access (403 as JSON), not the login redirect middleware; any
+other address under /api/ is a JSON 404 in the API's error shape (surveys.api_errors)."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from surveys import api
@@ -25,4 +26,6 @@ urlpatterns = [
         name="export",
     ),
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
+    # Last: everything the routes above do not match.
+    re_path(r"", login_not_required(api.NoSuchEndpoint.as_view()), name="not_found"),
 ]

@@ -3,6 +3,8 @@
 import pytest
 from django.test import Client
 
+from qms.models import AuditEntry
+from surveys.exports import response_ref
 from surveys.models import Channel, Response, Suggestion
 
 pytestmark = pytest.mark.django_db
@@ -73,14 +75,26 @@ def test_submit_stores_one_response(anonymous, survey, desk_a):
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"answers": {**API_ANSWERS, "service": ""}}, "service", "Prosimy odpowiedzieć"),
-        ({"answers": {**API_ANSWERS, "staff_competence": "9"}}, "staff_competence", "poprawną"),
-        ({"answers": {**API_ANSWERS, "service": "NO-SUCH"}}, "service", "poprawną"),
-        ({"answers": {**API_ANSWERS, "nope": "1"}}, "nope", "Nie ma takiego pytania"),
+        ({"answers": {**API_ANSWERS, "service": ""}}, "answers.service", "Prosimy odpowiedzieć"),
+        (
+            {"answers": {**API_ANSWERS, "staff_competence": "9"}},
+            "answers.staff_competence",
+            "poprawną",
+        ),
+        ({"answers": {**API_ANSWERS, "service": "NO-SUCH"}}, "answers.service", "poprawną"),
+        ({"answers": {**API_ANSWERS, "nope": "1"}}, "answers.nope", "Nie ma takiego pytania"),
+        (
+            {"answers": {**API_ANSWERS, "comments": {"a": 1}}},
+            "answers.comments",
+            "liczbę albo tekst",
+        ),
+        ({"answers": [1, 2]}, "answers", "słownik"),
         ({"desk": "X-9"}, "desk", "Nie ma takiego stanowiska"),
         ({"token": "tampered"}, "token", "zbyt długo"),
+        ({"token": ""}, "token", "nie może być puste"),
         ({"channel": "paper"}, "channel", "poprawnym wyborem"),
         ({"channel": "kiosk", "desk": "A-1"}, "kiosk_key", "Nie znamy tego kiosku"),
+        ({"kiosk_key": "not-a-uuid"}, "kiosk_key", "UUID"),
     ],
 )
 def test_bad_input_is_a_clear_400_and_stores_nothing(
@@ -97,20 +111,26 @@ def test_bad_input_is_a_clear_400_and_stores_nothing(
 def test_errors_in_english(anonymous, survey):
     token = fetch(anonymous)["submission_token"]
     response = submit(anonymous, {"token": token, "answers": {"service": ""}}, lang="en")
-    assert response.json()["errors"]["service"] == ["Please answer this question."]
+    assert response.json()["errors"]["answers.service"] == ["Please answer this question."]
 
 
 def test_closed_survey_is_404(anonymous, survey):
     survey.active_version.__class__.objects.update(status="closed")
-    assert anonymous.get(URL).status_code == 404
-    assert submit(anonymous, {"token": "x", "answers": {}}).status_code == 404
+    response = anonymous.get(URL)
+    assert response.status_code == 404
+    assert response.json() == {"errors": {"detail": ["Pod tym adresem nie ma otwartej ankiety."]}}
+    assert submit(anonymous, {"token": "x", "answers": {}}, lang="en").json() == {
+        "errors": {"detail": ["No questionnaire is open at this address."]}
+    }
 
 
 def test_rate_limit_applies_to_the_api(anonymous, survey, settings):
     settings.SURVEY_RATE_LIMIT_PER_HOUR = 1
     for expected in (201, 429):
         token = fetch(anonymous)["submission_token"]
-        assert submit(anonymous, {"token": token, "answers": API_ANSWERS}).status_code == expected
+        response = submit(anonymous, {"token": token, "answers": API_ANSWERS})
+        assert response.status_code == expected
+    assert "Zbyt wiele ankiet" in response.json()["errors"]["detail"][0]
 
 
 def _stored(client):
@@ -119,40 +139,138 @@ def _stored(client):
     return Response.objects.get()
 
 
-@pytest.mark.parametrize(
-    ("who", "listed", "export"),
-    [
-        ("coordinator", True, 200),
-        ("auditor", True, 200),
-        ("head_a", True, 403),  # card A-01 belongs to unit A
-        ("head_b", False, 403),
-        ("staff", None, 403),
-    ],
-)
-def test_staff_endpoints_follow_the_access_policy(cast, client_for, survey, who, listed, export):
-    response = _stored(Client())
+@pytest.mark.parametrize("who", ["auditor", "head_a", "head_b", "staff"])
+def test_single_responses_are_for_the_coordinator_only(cast, client_for, survey, who):
+    """The auditor and heads read aggregates like everyone else (card A-01 is unit A's)."""
+    _stored(Client())
     client = client_for(cast[who])
-    listing = client.get("/api/v1/responses/")
-    if listed is None:
-        assert listing.status_code == 403
-    else:
-        ids = [r["id"] for r in listing.json()["results"]]
-        assert (response.pk in ids) is listed
-    assert client.get("/api/v1/responses/export/?as=csv").status_code == export
-
-
-def test_response_detail_in_listing(client_for, coordinator, survey):
-    response = _stored(Client())
-    item = client_for(coordinator).get("/api/v1/responses/?channel=web").json()["results"][0]
-    assert item["id"] == response.pk and item["service_card"] == "A-01"
-    assert item["answers"]["card_missing"] == ["fees", "sample_form"]
-    bad = client_for(coordinator).get("/api/v1/responses/?since=wczoraj")
-    assert bad.status_code == 400
+    for url in ("/api/v1/responses/", "/api/v1/responses/export/?as=csv"):
+        response = client.get(url)
+        assert response.status_code == 403
+        assert "tylko dla koordynatora" in response.json()["errors"]["detail"][0]
+    assert not AuditEntry.objects.exists()
 
 
 def test_staff_endpoints_need_a_login(anonymous):
-    assert anonymous.get("/api/v1/responses/").status_code == 403
-    assert anonymous.get("/api/v1/responses/export/").status_code == 403
+    for url in ("/api/v1/responses/", "/api/v1/responses/export/"):
+        response = anonymous.get(url)
+        assert response.status_code == 403
+        assert response.json()["errors"]["detail"]
+
+
+def test_coordinator_reads_responses_by_reference_and_it_is_audited(
+    client_for, coordinator, survey
+):
+    response = _stored(Client())
+    listing = client_for(coordinator).get("/api/v1/responses/?channel=web&since=2000-01-01")
+    assert listing.status_code == 200
+    item = listing.json()["results"][0]
+    assert "id" not in item
+    assert item["ref"] == response_ref(response) != str(response.pk)
+    assert item["service_card"] == "A-01" and item["desk"] is None
+    assert item["answers"]["card_missing"] == ["fees", "sample_form"]
+    entry = AuditEntry.objects.get()
+    assert (entry.user, entry.action, entry.route, entry.rows) == (
+        coordinator,
+        AuditEntry.Action.RESPONSE_LIST,
+        "/api/v1/responses/",
+        1,
+    )
+    assert entry.params == {"channel": "web", "since": "2000-01-01"}
+
+
+def test_coordinator_export_is_audited(client_for, coordinator, survey):
+    response = _stored(Client())
+    export = client_for(coordinator).get("/api/v1/responses/export/?as=csv&labels=1")
+    assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
+    assert response_ref(response) in export.content.decode("utf-8-sig")
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.params, entry.rows) == (
+        AuditEntry.Action.RESPONSE_EXPORT,
+        {"as": "csv", "labels": "1"},
+        1,
+    )
+
+
+def test_listing_is_not_in_order_of_submission(client_for, coordinator, survey):
+    for _ in range(12):
+        token = fetch(Client())["submission_token"]
+        submit(Client(), {"token": token, "answers": API_ANSWERS})
+    stored = [response_ref(r) for r in Response.objects.order_by("pk")]
+
+    def listed():
+        results = client_for(coordinator).get("/api/v1/responses/").json()["results"]
+        return [r["ref"] for r in results]
+
+    refs = listed()
+    assert sorted(refs) == sorted(stored)
+    assert refs not in (stored, stored[::-1])  # ids count up; the listing must not
+    assert listed() == refs  # and pages stay put
+
+
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        ("/api/v1/responses/?channel=nonsense", "channel"),
+        ("/api/v1/responses/?channel=", "channel"),
+        ("/api/v1/responses/?since=", "since"),
+        ("/api/v1/responses/?until=", "until"),
+        ("/api/v1/responses/?since=wczoraj", "since"),
+        ("/api/v1/responses/?until=20240131", "until"),
+        ("/api/v1/responses/?until=2024-02-30", "until"),
+        ("/api/v1/responses/?page=abc", "page"),
+        ("/api/v1/responses/?page=0", "page"),
+        ("/api/v1/responses/?page=1.0", "page"),
+        ("/api/v1/responses/export/?labels=AAA", "labels"),
+        ("/api/v1/responses/export/?as=pdf", "as"),
+        ("/api/v1/responses/export/?as=", "as"),
+    ],
+)
+def test_bad_query_parameters_are_a_400_with_a_message(client_for, coordinator, url, param):
+    client = client_for(coordinator)
+    polish = client.get(url)
+    assert polish.status_code == 400
+    assert list(polish.json()["errors"]) == [param]
+    english = client.get(url, headers={"Accept-Language": "en"})
+    assert english.status_code == 400
+    assert english.json()["errors"][param] != polish.json()["errors"][param]
+    assert not AuditEntry.objects.exists()
+
+
+def test_bad_query_messages_in_both_languages(client_for, coordinator, anonymous, survey):
+    client = client_for(coordinator)
+    assert client.get("/api/v1/responses/?since=").json()["errors"]["since"] == [
+        "Użyj formatu daty RRRR-MM-DD."
+    ]
+    english = client.get("/api/v1/responses/?since=", headers={"Accept-Language": "en"})
+    assert english.json()["errors"]["since"] == ["Use the date format YYYY-MM-DD."]
+    labels = client.get("/api/v1/responses/export/?labels=AAA").json()["errors"]["labels"]
+    assert labels == ['"AAA" nie jest poprawnym wyborem.']
+    language = anonymous.get(URL, {"jezyk": "de"}, headers={"Accept-Language": "en"})
+    assert language.status_code == 400
+    assert language.json()["errors"]["jezyk"] == ['"de" is not a valid choice.']
+
+
+def test_page_past_the_last_is_a_404(client_for, coordinator):
+    response = client_for(coordinator).get("/api/v1/responses/?page=2")
+    assert response.status_code == 404 and response.json()["errors"]["detail"]
+
+
+def test_every_error_has_the_one_shape(anonymous, survey):
+    """DRF's own errors too: malformed JSON, a body that is not JSON, a wrong method, an
+    address the API does not have."""
+    malformed = anonymous.post(f"{URL}responses/", "{", content_type="application/json")
+    text = anonymous.post(f"{URL}responses/", "token=x", content_type="text/plain")
+    method = anonymous.delete(URL)
+    nowhere = anonymous.get("/api/v1/nowhere/")
+    no_slash = anonymous.post(f"{URL}responses", {}, content_type="application/json")
+    for response, code in ((malformed, 400), (text, 415), (method, 405), (nowhere, 404)):
+        assert response.status_code == code
+        assert response["Content-Type"] == "application/json"
+        assert list(response.json()) == ["errors"]
+        assert response.json()["errors"]["detail"][0]
+    assert no_slash.status_code == 404
+    assert method["Allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_schema_documents_the_endpoints(anonymous):
@@ -162,4 +280,7 @@ def test_schema_documents_the_endpoints(anonymous):
         "/api/v1/questionnaires/{slug}/responses/",
         "/api/v1/responses/",
         "/api/v1/responses/export/",
-    } <= set(schema["paths"])
+    } == set(schema["paths"])
+    listing = schema["paths"]["/api/v1/responses/"]["get"]
+    assert {"200", "400", "403", "404"} == set(listing["responses"])
+    assert "Errors" in schema["components"]["schemas"]
