@@ -2,7 +2,8 @@ from django import forms
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _
 
-from qms.models import ServiceCardRevision
+from qms.models import FormKey, ServiceCardRevision
+from qms.once import form_key
 
 
 class OnceForm(forms.Form):
@@ -20,8 +21,19 @@ class OnceForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("once", get_random_string(32))
 
+    def sent_before(self, prefix: str, request) -> bool:
+        """This very page was sent and saved already: for forms whose own validation
+        (a unique year or slug) would otherwise answer a double click with an error."""
+        once = self.data.get("once", "") if self.is_bound else ""
+        return bool(once) and FormKey.objects.filter(key=form_key(prefix, request, once)).exists()
 
-class RevisionForm(forms.ModelForm):
+    def take_key(self, prefix: str, request) -> str:
+        """The claimed key (form kind, user, random part), taken out of cleaned_data so
+        the rest can go to the service as it is."""
+        return form_key(prefix, request, self.cleaned_data.pop("once"))
+
+
+class RevisionForm(OnceForm, forms.ModelForm):
     """Content of a new service-card revision, pre-filled from the current one."""
 
     class Meta:

@@ -27,10 +27,10 @@ _VIEW_SURVEYS = [
     "surveys.view_questionnaire",
     "surveys.view_questionnaireversion",
     "surveys.view_question",
-    "surveys.view_response",
-    "surveys.view_suggestion",
     "surveys.view_desk",
 ]
+# Single responses and clients' own words: the coordinator's only (the anonymity rule).
+_VIEW_SINGLE_RESPONSES = ["surveys.view_response", "surveys.view_suggestion"]
 
 _VIEW_NONCONFORMITIES = [
     "workflows.view_nonconformity",
@@ -63,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qms.add_servicecardrevision",
         "qms.view_user",
         *_VIEW_SURVEYS,
+        *_VIEW_SINGLE_RESPONSES,
         "surveys.add_desk",
         "surveys.change_desk",
         *_VIEW_NONCONFORMITIES,
@@ -83,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.AUDITOR: [
         *_VIEW_CATALOGUE,
         "qms.view_user",
+        "qms.view_auditentry",  # who read single responses: for the auditor to check
         *_VIEW_SURVEYS,
         *_VIEW_NONCONFORMITIES,
         *_VIEW_REVIEW,

@@ -7,12 +7,14 @@ servers. Production sets DATABASE_URL (PostgreSQL) and REDIS_URL (broker + cache
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +95,8 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    "axes",
+    "csp",
     "viewflow",
     "viewflow.workflow",
     "qms.apps.QmsConfig",
@@ -103,6 +107,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "qms.middleware.CSPMiddleware",  # django-csp, one nonce per signed-in session
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -116,6 +121,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
+    # Cache-Control, Permissions-Policy and Content-Language (qms/middleware.py).
+    "qms.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into our lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "qms.urls"
@@ -252,6 +261,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "surveys.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "QMS – API",
@@ -267,6 +277,10 @@ SPECTACULAR_SETTINGS = {
 
 # Final submissions of the public form per client address and hour (counted in the
 # cache only, under a salted hash). Office Wi-Fi shares one address: keep it generous.
+# The anonymity rule: results, counts and pooled free text are shown only for groups of at
+# least this many respondents (single responses: the quality coordinator alone). The
+# public form's privacy notice prints it; the analysis suppresses smaller cells.
+ANONYMITY_MIN_GROUP = env_int("ANONYMITY_MIN_GROUP", 10, minimum=5)
 SURVEY_RATE_LIMIT_PER_HOUR = env_int("SURVEY_RATE_LIMIT_PER_HOUR", 60, minimum=1)
 # Reverse proxies in front of gunicorn that append to X-Forwarded-For (0: none, the
 # client is REMOTE_ADDR). With N, the rate limit counts the Nth address from the right;
@@ -334,12 +348,96 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "jakosc@urzad.example")
 
 # --- Security (production) ------------------------------------------------------------
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+# X-Forwarded-Proto says "https" only when a proxy we trust wrote it: with no proxy
+# (TRUSTED_PROXY_COUNT=0) any client could send it and pass for a secure request.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# The container's own health check asks over plain HTTP, past the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Session, CSRF and language cookies travel over HTTPS only, unless developing.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Browser features no page of ours uses (qms.middleware sends it on every response).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+)
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not SECURE_HSTS_PRELOAD:
+    # Preloading binds every subdomain of the office's registrable domain to HTTPS for
+    # months and is hard to undo: an operator opts in (SECURE_HSTS_PRELOAD=1), and
+    # `check --deploy` should not nag those who do not.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# --- Content-Security-Policy ----------------------------------------------------------
+
+# Scripts only from our own origin or inline with the page's nonce
+# (`nonce="{{ request.csp_nonce }}"`; qms.middleware.CSPMiddleware). <style> elements
+# likewise, plus the one Turbo (in viewflow's static files) writes for its progress bar,
+# by its hash. Style *attributes* stay allowed (style-src-attr): our templates and
+# viewflow's Material frontend (its templates and its JavaScript) set them everywhere.
+TURBO_PROGRESS_BAR_CSS = "'sha256-WAyOw4V+FqDc35lQPyRADLBWbuNK8ahvYEaQIYF1+Ps='"  # Turbo 7.3.0
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE, TURBO_PROGRESS_BAR_CSS],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Login throttling (django-axes) ---------------------------------------------------
+
+# After LOGIN_FAILURE_LIMIT failed sign-ins for one username, or from one client address
+# (either is enough), sign-in is refused for LOGIN_COOLOFF_MINUTES after the last failure;
+# the quality coordinator can lift it sooner at /accounts/lockouts/.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+AUTHENTICATION_BACKENDS = [
+    "qms.lockouts.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one is enough
+# The same client address as the survey's rate limit (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "qms.http.client_address"
+AXES_LOCKOUT_CALLABLE = "qms.lockout_views.login_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# A successful sign-in does not wipe the counters: it would also wipe the failures its
+# address made against other accounts, so one valid account could reset the limit.
+AXES_RESET_ON_SUCCESS = False
+# No log of successful sign-ins (username, address, browser kept forever): failures are
+# all the throttle needs.
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- Logging --------------------------------------------------------------------------
 

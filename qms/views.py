@@ -17,6 +17,7 @@ from viewflow.contrib.auth import AuthenticationForm
 from qms import health, selectors
 from qms.forms import RevisionForm
 from qms.models import Language, OrgUnit, ServiceCard, ServiceCardRevision, User
+from qms.once import create_once
 from qms.roles import Role
 from qms.services import service_card_publish_revision
 
@@ -49,6 +50,21 @@ def apply_service_errors(form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+def set_language_cookie(response: HttpResponse, language: str) -> None:
+    """Remember the interface language in Django's language cookie, with its settings
+    (Secure unless developing)."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite="Lax",
+    )
+
+
 class LoginView(auth_views.LoginView):
     """viewflow's login page; after login the interface follows the user's language."""
 
@@ -56,7 +72,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.get_user().language, samesite="Lax")
+        set_language_cookie(response, form.get_user().language)
         return response
 
 
@@ -70,7 +86,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         next_url = "/"
     response = redirect(next_url)
     if language in Language.values:
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+        set_language_cookie(response, language)
         if request.user.is_authenticated and request.user.language != language:
             request.user.language = language
             request.user.save(update_fields=["language"])
@@ -185,9 +201,16 @@ def revision_publish(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = RevisionForm(request.POST)
         if form.is_valid():
-            revision = service_card_publish_revision(
-                card=card, published_by=request.user, **form.cleaned_data
+            key = form.take_key("revision", request)
+            revision = create_once(
+                request,
+                key,
+                lambda: service_card_publish_revision(
+                    card=card, published_by=request.user, **form.cleaned_data
+                ),
             )
+            if revision is None:  # sent twice: the first send published it
+                return redirect("catalogue:card_detail", pk=card.pk)
             messages.success(
                 request, _("Revision %(number)s published.") % {"number": revision.number}
             )

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from qms.models import AuditEntry
+from qms.services import audit_record
 from surveys.models import Desk, Question, Questionnaire, QuestionnaireVersion, Response, Suggestion
 
 
@@ -47,8 +49,41 @@ class QuestionnaireVersionAdmin(ReadOnlyAdmin):
     inlines = [QuestionInline]
 
 
+class SingleResponsesAdmin(ReadOnlyAdmin):
+    """Clients' single answers: the quality coordinator's only, and every read is in the
+    audit log, as on /surveys/responses/ (the anonymity rule)."""
+
+    def has_view_permission(self, request, obj=None):
+        from surveys.selectors import can_read_single_responses
+
+        return can_read_single_responses(request.user)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        audit_record(
+            user=request.user,
+            action=AuditEntry.Action.RESPONSE_LIST,
+            route=request.path,
+            params=request.GET.dict(),
+        )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        audit_record(
+            user=request.user,
+            action=AuditEntry.Action.RESPONSE_DETAIL,
+            route=request.path,
+            params={"id": object_id},
+        )
+        return response
+
+
 @admin.register(Response)
-class ResponseAdmin(ReadOnlyAdmin):
+class ResponseAdmin(SingleResponsesAdmin):
     list_display = ("pk", "version", "channel", "submitted_on", "is_pilot", "service_card", "desk")
     list_filter = ("channel", "is_pilot", "version")
     list_select_related = ("version__questionnaire", "service_card", "desk")
@@ -56,7 +91,7 @@ class ResponseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Suggestion)
-class SuggestionAdmin(ReadOnlyAdmin):
+class SuggestionAdmin(SingleResponsesAdmin):
     list_display = ("submitted_on", "version", "is_pilot", "text")
     list_filter = ("is_pilot", "version")
     list_select_related = ("version__questionnaire",)

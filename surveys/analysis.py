@@ -13,10 +13,13 @@ A standard is breached only when the whole interval lies below its target.
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-MIN_SHOWN = 10
+# The anonymity rule's minimum group (ANONYMITY_MIN_GROUP, 10 by default): below it a
+# result is not shown anywhere, to anyone but the quality coordinator.
+MIN_SHOWN = settings.ANONYMITY_MIN_GROUP
 MIN_FIRM = 30
 CONFIDENCE = 0.95
 

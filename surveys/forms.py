@@ -11,6 +11,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from qms.forms import OnceForm
 from qms.models import ServiceCard
 from surveys.models import (
     PaperBatch,
@@ -241,14 +242,14 @@ class PaperSheetForm(ResponseForm):
                 field.choices = [("", "—")] + [(c.code, f"{c.code} {c.title}") for c in cards]
 
 
-class NewQuestionnaireForm(forms.ModelForm):
+class NewQuestionnaireForm(OnceForm, forms.ModelForm):
     class Meta:
         model = Questionnaire
         fields = ["slug", "title_pl", "title_en"]
         help_texts = {"slug": _("Part of the public address: /ankieta/<address>/")}
 
 
-class NewDraftForm(forms.Form):
+class NewDraftForm(OnceForm):
     questionnaire = forms.ModelChoiceField(
         queryset=Questionnaire.objects.all(), label=_("Questionnaire")
     )
@@ -327,7 +328,7 @@ def format_choices(question: Question) -> str:
     )
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(OnceForm, forms.ModelForm):
     choices_text = forms.CharField(
         label=_("Answer options"),
         required=False,
@@ -398,7 +399,7 @@ class QuestionForm(forms.ModelForm):
         return fields
 
 
-class BatchForm(forms.ModelForm):
+class BatchForm(OnceForm, forms.ModelForm):
     class Meta:
         model = PaperBatch
         fields = ["version", "desk", "collected_on", "declared_count", "double_entry", "note"]
@@ -438,7 +439,7 @@ class CardChoiceField(forms.ModelChoiceField):
         return f"{obj.code} {obj.title}"
 
 
-class ObservationForm(forms.ModelForm):
+class ObservationForm(OnceForm, forms.ModelForm):
     class Meta:
         model = StaffObservation
         fields = ["card", "kind", "summary", "frequency", "period", "example"]
@@ -462,7 +463,7 @@ class ObservationForm(forms.ModelForm):
         pass  # observation_record validates and saves
 
 
-class RoundForm(forms.Form):
+class RoundForm(OnceForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     due_on = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
     message = forms.CharField(

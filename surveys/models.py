@@ -110,6 +110,14 @@ class QuestionnaireVersion(models.Model):
     def page_count(self) -> int:
         return self.questions.aggregate(m=models.Max("page"))["m"] or 1
 
+    @property
+    def min_group(self) -> int:
+        """Results are reported only for groups of at least this many respondents
+        (analysis.MIN_SHOWN): the privacy notice on the form says the number."""
+        from surveys.analysis import MIN_SHOWN
+
+        return MIN_SHOWN
+
 
 def _require_draft(version: QuestionnaireVersion) -> None:
     """Questions of a piloted, active or closed version are evidence: they never change."""

@@ -1,10 +1,15 @@
 """Reads for surveys. Who may see or enter what is decided here, in one place.
 
 The access policy:
-- the coordinator manages questionnaires, desks, rounds and exports; sees everything;
-- the auditor reads everything and changes nothing;
-- a department head works with the desks, batches and observations of the units
-  they head or deputise for; staff with those of their own unit;
+- the coordinator manages questionnaires, desks, rounds and exports; sees everything,
+  and is the only one who reads single responses (answers, desk, date, free text) —
+  `can_read_single_responses` is the one question every page, export and API asks;
+- the auditor reads everything else and changes nothing; of the responses, only
+  aggregates of at least `analysis.MIN_SHOWN` respondents, like everyone else;
+- a department head works with the desks and observations of the units they head or
+  deputise for; staff with those of their own unit;
+- whoever types in paper forms sees the batches they typed themselves (their sheets and
+  the second-entry comparison), nothing more;
 - a client needs no account and sees only the public form.
 """
 
@@ -125,7 +130,9 @@ def can_manage_surveys(user: User) -> bool:
 
 
 def can_read_survey_data(user: User) -> bool:
-    """Every response, suggestion and export (coordinator and auditor)."""
+    """Questionnaires, versions and observation rounds (coordinator and auditor).
+
+    Not single responses, suggestions or exports: see `can_read_single_responses`."""
     return can_read_everything(user)
 
 
@@ -146,9 +153,18 @@ def can_read_single_responses(user: User) -> bool:
     return is_coordinator(user)
 
 
+def min_group() -> int:
+    """The smallest group of respondents any result is shown for (analysis.MIN_SHOWN)."""
+    from surveys.analysis import MIN_SHOWN
+
+    return MIN_SHOWN
+
+
 def can_read_responses(user: User) -> bool:
-    """Coordinator and auditor: all; heads: the responses about their units."""
-    return can_read_survey_data(user) or bool(managed_unit_ids(user))
+    """The response list and exports: single responses, so the coordinator only.
+
+    (Heads and the auditor read them before the anonymity rule; kept as a name.)"""
+    return can_read_single_responses(user)
 
 
 def can_enter_responses(user: User) -> bool:
@@ -174,14 +190,18 @@ def entry_desks(user: User) -> QuerySet[Desk]:
 
 
 def batch_list(user: User) -> QuerySet[PaperBatch]:
+    """Paper batches: all for the coordinator; for anyone else, the ones they typed in
+    themselves (their sheets are single responses: not their head's, not the auditor's)."""
     batches = PaperBatch.objects.select_related("desk", "desk__unit", "operator", "version")
     batches = batches.annotate(
         entered=Count("responses", distinct=True),
         checked=Count("second_entries", distinct=True),
     )
-    if can_read_everything(user):
+    if can_read_single_responses(user):
         return batches
-    return batches.filter(desk__unit_id__in=work_unit_ids(user))
+    if not user.is_authenticated:
+        return batches.none()
+    return batches.filter(operator=user)
 
 
 def observation_cards(user: User) -> QuerySet[ServiceCard]:
@@ -202,7 +222,8 @@ def observation_list(user: User) -> QuerySet[StaffObservation]:
 
 
 def response_list(user: User) -> QuerySet[Response]:
-    """Live (non-pilot) responses a user may read: all, or their units' services."""
+    """Live (non-pilot) single responses a user may read: all for the coordinator,
+    none for anyone else (they read aggregates: the results packs)."""
     responses = (
         Response.objects.filter(is_pilot=False)
         .select_related(
@@ -216,12 +237,9 @@ def response_list(user: User) -> QuerySet[Response]:
         .prefetch_related("answers", "answers__question", "answers__choice")
         .order_by("-submitted_on", "-pk")
     )
-    if can_read_survey_data(user):
+    if can_read_single_responses(user):
         return responses
-    units = managed_unit_ids(user)
-    if not units:
-        return responses.none()
-    return responses.filter(Q(service_card__unit_id__in=units) | Q(desk__unit_id__in=units))
+    return responses.none()
 
 
 def open_round_tasks(user: User) -> QuerySet[RoundParticipant]:

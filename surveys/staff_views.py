@@ -5,6 +5,8 @@ Views stay thin: permission checks come from `surveys.selectors`, writes from
 `surveys.services`. Another unit's object is never found (404), whatever the route.
 """
 
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -15,6 +17,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qms.models import AuditEntry
+from qms.once import create_once
+from qms.services import audit_record
 from qms.views import AuthedRequest, apply_service_errors, require
 from surveys import exports, qr, selectors, services
 from surveys.forms import (
@@ -50,6 +55,7 @@ def index(request: AuthedRequest) -> HttpResponse:
     context = {
         "can_manage": selectors.can_manage_surveys(user),
         "can_read": selectors.can_read_survey_data(user),
+        "can_read_single": selectors.can_read_single_responses(user),
         "can_enter": selectors.can_enter_responses(user),
         "round_tasks": selectors.open_round_tasks(user),
         "versions": selectors.entry_versions(),
@@ -83,9 +89,18 @@ def version_list(request: AuthedRequest) -> HttpResponse:
 def questionnaire_create(request: AuthedRequest) -> HttpResponse:
     require(selectors.can_manage_surveys(request.user))
     form = NewQuestionnaireForm(request.POST or None)
+    if request.method == "POST" and form.sent_before("questionnaire", request):
+        messages.info(request, _("This form was sent already; it was saved once."))
+        return redirect("surveys_staff:version_list")
     if request.method == "POST" and form.is_valid():
-        questionnaire = form.save()
-        draft = services.version_create_draft(questionnaire=questionnaire)
+        key = form.take_key("questionnaire", request)
+        draft = create_once(
+            request,
+            key,
+            lambda: services.version_create_draft(questionnaire=form.save()),
+        )
+        if draft is None:  # sent twice: the first send created it
+            return redirect("surveys_staff:version_list")
         messages.success(request, _("Questionnaire created with an empty draft version."))
         return redirect("surveys_staff:version_detail", pk=draft.pk)
     return render(
@@ -108,10 +123,16 @@ def version_create(request: AuthedRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, str(error))
         return redirect("surveys_staff:version_list")
-    draft = services.version_create_draft(
-        questionnaire=form.cleaned_data["questionnaire"],
-        copy_from=form.cleaned_data["copy_from"],
+    draft = create_once(
+        request,
+        form.take_key("draft", request),
+        lambda: services.version_create_draft(
+            questionnaire=form.cleaned_data["questionnaire"],
+            copy_from=form.cleaned_data["copy_from"],
+        ),
     )
+    if draft is None:  # sent twice: the first send created it
+        return redirect("surveys_staff:version_list")
     messages.success(request, _("Draft version %(n)s created.") % {"n": draft.number})
     return redirect("surveys_staff:version_detail", pk=draft.pk)
 
@@ -139,12 +160,15 @@ def version_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "pilot_responses": version.responses.filter(is_pilot=True).count(),
             "live_responses": version.responses.filter(is_pilot=False).count(),
             # A draft is where the next edition is written: show what respondents said
-            # about every earlier version of this questionnaire.
+            # about every earlier version of this questionnaire (free text: the
+            # coordinator only, not the auditor).
             "suggestions": (
                 Suggestion.objects.filter(version__questionnaire=version.questionnaire)
                 if version.is_editable
                 else version.suggestions.all()
-            ).select_related("version")[:100],
+            ).select_related("version")[:100]
+            if selectors.can_read_single_responses(request.user)
+            else [],
         },
     )
 
@@ -241,16 +265,22 @@ def question_edit(request: AuthedRequest, pk: int, question_pk: int | None = Non
         request.POST or None, instance=question or Question(version=version), version=version
     )
     if request.method == "POST" and form.is_valid():
+        key = form.take_key("question", request)
+        save = functools.partial(
+            services.question_save,
+            version=version,
+            question=question,
+            choices=form.cleaned_data["choices_text"],
+            **form.service_fields(),
+        )
         try:
-            services.question_save(
-                version=version,
-                question=question,
-                choices=form.cleaned_data["choices_text"],
-                **form.service_fields(),
-            )
+            # A new question is created once however often the page is sent.
+            saved = save() if question else create_once(request, key, save)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
+            if saved is None:
+                return redirect(reverse("surveys_staff:version_detail", args=[pk]) + "#questions")
             messages.success(request, _("Question saved."))
             return redirect(reverse("surveys_staff:version_detail", args=[pk]) + "#questions")
     return render(
@@ -281,7 +311,8 @@ def question_action(request: AuthedRequest, pk: int, question_pk: int, action: s
 
 
 def suggestion_list(request: AuthedRequest) -> HttpResponse:
-    require(selectors.can_read_survey_data(request.user))
+    """Respondents' own words about the questionnaire: free text, the coordinator only."""
+    require(selectors.can_read_single_responses(request.user))
     suggestions = Suggestion.objects.select_related("version", "version__questionnaire")
     return render(request, "surveys/staff/suggestion_list.html", {"suggestions": suggestions[:500]})
 
@@ -391,11 +422,16 @@ def batch_list(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         require(selectors.can_enter_responses(user))
         if form.is_valid():
+            key = form.take_key("batch", request)
             try:
-                batch = services.batch_open(operator=user, **form.cleaned_data)
+                batch = create_once(
+                    request, key, lambda: services.batch_open(operator=user, **form.cleaned_data)
+                )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
+                if batch is None:  # sent twice: the first send opened it
+                    return redirect("surveys_staff:batch_list")
                 return redirect("surveys_staff:batch_enter", pk=batch.pk)
     return render(
         request,
@@ -588,12 +624,18 @@ def observation_list(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         require(can_record)
         if form.is_valid():
+            key = form.take_key("observation", request)
             try:
-                services.observation_record(user=user, **form.cleaned_data)
+                recorded = create_once(
+                    request,
+                    key,
+                    lambda: services.observation_record(user=user, **form.cleaned_data),
+                )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
-                messages.success(request, _("Observation recorded. Thank you."))
+                if recorded is not None:
+                    messages.success(request, _("Observation recorded. Thank you."))
                 return redirect("surveys_staff:observation_list")
     observations = selectors.observation_list(user)
     query = request.GET.get("karta", "").strip()
@@ -641,11 +683,18 @@ def round_list(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         require(selectors.can_manage_surveys(request.user))
         if form.is_valid():
+            key = form.take_key("round", request)
             try:
-                round_ = services.round_open(user=request.user, **form.cleaned_data)
+                round_ = create_once(
+                    request,
+                    key,
+                    lambda: services.round_open(user=request.user, **form.cleaned_data),
+                )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
+                if round_ is None:  # sent twice: the first send opened it
+                    return redirect("surveys_staff:round_list")
                 messages.success(request, _("Round opened; staff are being notified."))
                 return redirect("surveys_staff:round_detail", pk=round_.pk)
     return render(
@@ -689,28 +738,48 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- responses and exports -----------------------------------------------------------
 
 
+RESPONSES_LISTED = 100
+
+
 def response_list(request: AuthedRequest) -> HttpResponse:
-    require(selectors.can_read_responses(request.user))
+    """The latest single responses: the coordinator only, and every view is logged."""
+    require(selectors.can_read_single_responses(request.user))
     responses = selectors.response_list(request.user)
+    total = responses.count()
+    audit_record(
+        user=request.user,
+        action=AuditEntry.Action.RESPONSE_LIST,
+        route=request.path,
+        params={},
+        rows=min(total, RESPONSES_LISTED),
+    )
     return render(
         request,
         "surveys/staff/response_list.html",
         {
-            "responses": responses[:100],
-            "total": responses.count(),
-            "can_export": selectors.can_read_survey_data(request.user),
+            "responses": responses[:RESPONSES_LISTED],
+            "total": total,
+            "can_export": True,
+            "min_group": selectors.min_group(),
         },
     )
 
 
 def response_export(request: AuthedRequest, fmt: str) -> HttpResponse:
     """Every live response as CSV (codes; `?labels=1`: labelled) or XLSX (labelled sheet,
-    then codes), in the user's language (coordinator, auditor)."""
-    require(selectors.can_read_survey_data(request.user))
+    then codes), in the user's language: the coordinator only, every export logged."""
+    require(selectors.can_read_single_responses(request.user))
     if fmt not in {"csv", "xlsx"}:
         raise Http404
-    content, content_type = exports.export(
-        selectors.response_list(request.user), fmt, labels=request.GET.get("labels") == "1"
+    labels = request.GET.get("labels") == "1"
+    responses = list(selectors.response_list(request.user))
+    content, content_type = exports.export(responses, fmt, labels=labels)
+    audit_record(
+        user=request.user,
+        action=AuditEntry.Action.RESPONSE_EXPORT,
+        route=request.path,
+        params={"format": fmt, "labels": labels},
+        rows=len(responses),
     )
     stamp = timezone.localdate().isoformat()
     response = HttpResponse(content, content_type=content_type)

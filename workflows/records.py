@@ -45,7 +45,7 @@ def due_dates(light: list[tuple[int, int, str, dict]]) -> dict[int, datetime.dat
 
 def task_subjects(
     tasks: list[Task],
-) -> dict[int, tuple[str, OrgUnit, datetime.date | None]]:
+) -> dict[int, tuple[str, OrgUnit | None, datetime.date | None]]:
     """{task pk: (the item's number and title, its unit, the step's due date)} in two
     queries, whatever the number of tasks."""
     items = Nonconformity.objects.select_related("unit").in_bulk(
@@ -53,7 +53,7 @@ def task_subjects(
     )
     action_ids = [t.data["action"] for t in tasks if t.flow_task.name == "implement"]
     due_by_action = dict(Action.objects.filter(pk__in=action_ids).values_list("pk", "due_on"))
-    facts = {}
+    facts: dict[int, tuple[str, OrgUnit | None, datetime.date | None]] = {}
     for task in tasks:
         nc = items[task.process.artifact_object_id]
         if task.flow_task.name == "implement":

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from qms.forms import OnceForm
 from qms.review.models import Cycle, Standard
 from surveys.models import Question, QuestionnaireVersion
 
@@ -14,7 +15,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class CycleForm(forms.ModelForm):
+class CycleForm(OnceForm, forms.ModelForm):
     class Meta:
         model = Cycle
         fields = [
@@ -50,7 +51,7 @@ class CycleForm(forms.ModelForm):
             self.fields["year"].disabled = True
 
 
-class StandardForm(forms.ModelForm):
+class StandardForm(OnceForm, forms.ModelForm):
     class Meta:
         model = Standard
         fields = [

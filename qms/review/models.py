@@ -49,6 +49,19 @@ class Cycle(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Free-text answers reach the units' packs only after the coordinator has reviewed
+    # (masked) them and released them (services.free_text_release).
+    free_text_released_at = models.DateTimeField(
+        _("free text released to the units at"), null=True, blank=True
+    )
+    free_text_released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("free text released by"),
+    )
 
     class Meta:
         verbose_name = _("review cycle")
@@ -328,6 +341,9 @@ class Pack(models.Model):
     )
     acknowledgement_note = models.TextField(_("catalogue updates planned"), blank=True)
     catalogue_done_at = models.DateTimeField(_("catalogue updated at"), null=True, blank=True)
+    # When the files were (re)built with the cycle's released free text; empty: the files
+    # say "not released yet", or a text was masked again since (packs.pack_add_free_text).
+    free_text_included_at = models.DateTimeField(_("free text included at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("results pack")
@@ -343,6 +359,32 @@ class Pack(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cycle.year} {self.unit.code if self.unit else 'management review'}"
+
+
+class FreeTextMask(models.Model):
+    """The coordinator's version of one free-text answer, shown instead of the original.
+
+    Without a row, others see the original through `surveys.privacy.mask`; with one,
+    they see `text` (masked automatically once more), or nothing when `withheld`.
+    The original answer is never changed.
+    """
+
+    answer = models.OneToOneField(
+        "surveys.Answer", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    text = models.TextField(_("text shown to the units"), blank=True)
+    withheld = models.BooleanField(_("withheld from the units"), default=False)
+    masked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    masked_at = models.DateTimeField(_("masked at"))
+
+    class Meta:
+        verbose_name = _("masked free-text answer")
+        verbose_name_plural = _("masked free-text answers")
+
+    def __str__(self) -> str:
+        return f"{self.answer_id}: {self.text[:40]}"
 
 
 class PeerFile(models.Model):

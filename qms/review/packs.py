@@ -4,18 +4,25 @@ management-review pack (ISO 9001 9.3.2 inputs), each as a printable PDF and an X
 Three layers, top to bottom of this module:
 
 - pure functions that build each table from DataFrames (no database; tests build the
-  frames by hand). Small samples are handled here, whatever the caller passes: below
-  `analysis.MIN_SHOWN` answers a score has no value, no interval and no positive
-  count; from 10 to 29 it is marked indicative.
+  frames by hand). Small groups are handled here, whatever the caller passes: below
+  `analysis.MIN_SHOWN` answers a score has no value, no interval, no positive count and
+  no sample size; from 10 to 29 it is marked indicative. Every other count about
+  respondents (channels and months, "what was missing") is hidden below the minimum
+  too, and free text is shown only pooled for a whole unit (or the office) of at least
+  the minimum number of respondents, masked (surveys.privacy), in a keyed random order,
+  without card, desk or date, and only once the coordinator has released it.
 - loaders that read one cycle's frozen indicators and the few raw rows a pack needs.
 - writers: the same tables as an A4 PDF in Polish (reportlab, matplotlib charts,
   DejaVu for Polish letters) and as a workbook with one sheet per table.
 
 `pack_store` is what the cycle's "packs" step calls, once per unit and once with
-`unit=None` for the management review.
+`unit=None` for the management review. A pack built before the coordinator released
+the cycle's free text says so in its free-text section; `pack_add_free_text` (run by
+every sweep, services.packs_add_free_text) rebuilds it once the text is released.
 """
 
 import datetime
+import hashlib
 import io
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -26,7 +33,8 @@ import pandas as pd
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from matplotlib.figure import Figure
@@ -48,12 +56,21 @@ from qms.pdf import register_fonts
 from qms.review import indicators as calc
 from qms.review import selectors
 from qms.review.models import Cycle, Finding, Indicator, Pack, Standard
-from surveys import analysis
+from surveys import analysis, privacy
 from surveys.exports import neutralise_formula
 from workflows.workdays import working_days_between
 
 MISSING_KEY = "card_missing"
-FREE_TEXT_KEYS = ("card_missing_text", "comments")
+FREE_TEXT_KEYS = selectors.FREE_TEXT_KEYS
+# "What was missing" of the cards with too few answers each, counted together.
+OTHER_CARDS = "*"
+TEXTS_NOT_RELEASED, TEXTS_NONE, TEXTS_TOO_FEW, TEXTS_SHOWN = (
+    "not_released",
+    "none",
+    "too_few",
+    "shown",
+)
+MANAGEMENT_TEXTS_PRINTED = 100  # the workbook has them all
 TOP_OBSERVATIONS = 5  # per card and kind in a unit's pack
 TOP_OFFICE_OBSERVATIONS = 15  # in the management-review pack
 TREND_YEARS_PRINTED = 6  # the XLSX has every cycle
@@ -126,7 +143,18 @@ def indicator_table(indicators: pd.DataFrame) -> pd.DataFrame:
     own["card"] = np.where(own["scope"] == Indicator.Scope.CARD, own["subject"].astype(str), "")
     table = own.merge(office, on=["key", "measure"], how="left")
     table = table.sort_values(["card", "key", "measure"]).reset_index(drop=True)
-    return table[INDICATOR_COLUMNS]
+    return _hide_small_counts(table)[INDICATOR_COLUMNS]
+
+
+def _hide_small_counts(table: pd.DataFrame, n: str = "n", status: str = "status") -> pd.DataFrame:
+    """A suppressed survey result shows no sample size either: "fewer than 10" only.
+
+    Staff estimates (measure "monthly") count reports by staff, not respondents."""
+    table = table.copy()
+    table[n] = pd.to_numeric(table[n], errors="coerce").astype(float)
+    survey = table["measure"] != Indicator.Measure.MONTHLY if "measure" in table else True
+    table.loc[survey & (table[status].fillna(SUPPRESSED) == SUPPRESSED), n] = np.nan
+    return table
 
 
 YOY_COLUMNS = [
@@ -170,49 +198,105 @@ def year_over_year_table(current: pd.DataFrame, previous: pd.DataFrame) -> pd.Da
     for column in ("share", "share_before", "diff", "diff_low", "diff_high"):
         both[column] = (pd.to_numeric(both[column], errors="coerce") * 100).round(2)
     both = both.rename(columns={"share": "value", "share_before": "value_before"})
+    both = _hide_small_counts(_hide_small_counts(both), "n_before", "status_before")
     return both.sort_values(["scope", "subject", "key"]).reset_index(drop=True)[YOY_COLUMNS]
 
 
-def channel_month_table(responses: pd.DataFrame) -> pd.DataFrame:
+def _minimum(minimum: int | None) -> int:
+    return analysis.MIN_SHOWN if minimum is None else minimum
+
+
+def channel_month_table(responses: pd.DataFrame, *, minimum: int | None = None) -> pd.DataFrame:
     """Responses per month (rows) and channel (columns), with a total column.
 
-    `responses` has columns response, month ("YYYY-MM"), channel.
+    `responses` has columns response, month ("YYYY-MM"), channel. A count from 1 to
+    `minimum` - 1 (default MIN_SHOWN) is hidden (NaN): a handful of kiosk answers in
+    one month is a group too small to report.
     """
     if responses.empty:
         return pd.DataFrame(columns=["month", "total"])
     table = analysis.counts_by_channel_and_month(responses)
     table["total"] = table.sum(axis=1)
     table.columns.name = None
-    return table.reset_index()
+    table = table.astype(float)
+    return table.mask((table > 0) & (table < _minimum(minimum))).reset_index()
 
 
-def missing_ranked(answers: pd.DataFrame, *, by_card: bool = True) -> pd.DataFrame:
+def missing_ranked(
+    answers: pd.DataFrame, *, by_card: bool = True, minimum: int | None = None
+) -> pd.DataFrame:
     """ "What was missing from the card", most often picked first (per card, or overall).
 
-    `answers` is an answer frame (card, key, value, na); only `card_missing` counts.
+    `answers` is an answer frame (response, card, key, value, na); only `card_missing`
+    counts. A card whose options were picked by fewer than `minimum` respondents
+    (default MIN_SHOWN) is not shown on its own: such cards are counted together as
+    card OTHER_CARDS (last), if together they reach the minimum, else left out. Overall
+    (`by_card=False`): nothing below the minimum.
     """
+    minimum = _minimum(minimum)
     by = ["card"] if by_card else []
     columns = [*by, "value", "count"]
+    empty = pd.DataFrame(columns=columns)
     if answers.empty:
-        return pd.DataFrame(columns=columns)
-    picked = answers[(answers["key"] == MISSING_KEY) & answers["value"].notna()]
+        return empty
+    picked = answers[
+        (answers["key"] == MISSING_KEY) & answers["value"].notna() & ~answers["na"].astype(bool)
+    ]
     if by_card:
-        picked = picked[picked["card"].notna()]
+        picked = picked[picked["card"].notna()].copy()
+        sizes = picked.groupby("card")["response"].nunique()
+        small = picked["card"].isin(sizes[sizes < minimum].index)
+        if picked.loc[small, "response"].nunique() >= minimum:
+            picked.loc[small, "card"] = OTHER_CARDS
+        else:
+            picked = picked[~small]
+    elif picked["response"].nunique() < minimum:
+        return empty
     if picked.empty:
-        return pd.DataFrame(columns=columns)
-    return analysis.ranked_values(picked, MISSING_KEY, by or None)[columns]
+        return empty
+    table = analysis.ranked_values(picked, MISSING_KEY, by or None)[columns]
+    if by_card:
+        last = table["card"] == OTHER_CARDS
+        table = pd.concat([table[~last], table[last]]).reset_index(drop=True)
+    return table
 
 
-def free_texts(answers: pd.DataFrame, keys: Iterable[str] = FREE_TEXT_KEYS) -> pd.DataFrame:
-    """Free-text answers per card, as written (they may contain personal data)."""
-    columns = ["card", "key", "text"]
-    if answers.empty:
-        return pd.DataFrame(columns=columns)
-    rows = answers[answers["key"].isin(list(keys))].copy()
-    rows["text"] = rows["value"].fillna("").astype(str).str.strip()
-    rows = rows[rows["text"] != ""]
-    rows["card"] = rows["card"].fillna("").astype(str)
-    return rows.sort_values(["card", "key", "text"]).reset_index(drop=True)[columns]
+FREE_TEXT_COLUMNS = ["answer", "response", "text", "override", "withheld"]
+
+
+def free_text_pool(
+    texts: pd.DataFrame, *, seed: str, minimum: int | None = None
+) -> tuple[pd.DataFrame, str]:
+    """The free-text answers of one pool (a unit's services, or the whole office) as
+    they may be shown to anyone but the coordinator, and what to say about them.
+
+    `texts` has FREE_TEXT_COLUMNS: the answer's id, its response's id, the original
+    text, the coordinator's version (None: none) and whether it is withheld. Returns
+    (a frame with one column `text`, state): the texts masked (surveys.privacy.mask,
+    also over the coordinator's version), withheld and empty ones left out, ordered by
+    a hash of `seed` and the answer's id — random to the reader, never the order of
+    submission, the same on every rebuild; TEXTS_TOO_FEW (and no texts) when fewer than
+    `minimum` respondents (default MIN_SHOWN) wrote them, TEXTS_NONE when there are none.
+    No card, question, desk or date is kept.
+    """
+    empty = pd.DataFrame(columns=["text"])
+    if texts.empty:
+        return empty, TEXTS_NONE
+    frame = texts[~texts["withheld"].fillna(False).astype(bool)]
+    frame = frame.assign(
+        text=[
+            privacy.shown_text(str(original), None if pd.isna(override) else str(override))
+            for original, override in zip(frame["text"], frame["override"], strict=True)
+        ]
+    )
+    frame = frame[frame["text"] != ""]
+    if frame.empty:
+        return empty, TEXTS_NONE
+    if frame["response"].nunique() < _minimum(minimum):
+        return empty, TEXTS_TOO_FEW
+    order = [hashlib.sha256(f"{seed}:{answer}".encode()).hexdigest() for answer in frame["answer"]]
+    frame = frame.assign(_order=order).sort_values("_order")
+    return frame[["text"]].reset_index(drop=True), TEXTS_SHOWN
 
 
 def observation_ranking(observations: pd.DataFrame, *, top: int = TOP_OBSERVATIONS) -> pd.DataFrame:
@@ -464,7 +548,8 @@ def _responses(cycle: Cycle, unit: OrgUnit | None) -> pd.DataFrame:
 
 
 def _answers(cycle: Cycle, unit: OrgUnit | None, keys: Sequence[str]) -> pd.DataFrame:
-    """The cycle's answers to a few questions (by stable key): card, key, value, na."""
+    """The cycle's answers to a few questions (by stable key): response, card, key,
+    value, na."""
     from qms.review.services import period_responses
     from surveys.models import Answer
 
@@ -475,6 +560,7 @@ def _answers(cycle: Cycle, unit: OrgUnit | None, keys: Sequence[str]) -> pd.Data
     frame = pd.DataFrame.from_records(
         list(
             rows.values_list(
+                "response_id",
                 "response__service_card__code",
                 "question__key",
                 "choice__value",
@@ -482,11 +568,45 @@ def _answers(cycle: Cycle, unit: OrgUnit | None, keys: Sequence[str]) -> pd.Data
                 "choice__is_not_applicable",
             )
         ),
-        columns=["card", "key", "choice", "text", "na"],
+        columns=["response", "card", "key", "choice", "text", "na"],
     )
     frame["value"] = frame["choice"].where(frame["choice"].notna(), frame["text"])
     frame["na"] = frame["na"].fillna(False).astype(bool)
-    return frame[["card", "key", "value", "na"]]
+    return frame[["response", "card", "key", "value", "na"]]
+
+
+def _free_text(cycle: Cycle, unit: OrgUnit | None) -> pd.DataFrame:
+    """The pool's free-text answers with the coordinator's versions (FREE_TEXT_COLUMNS)."""
+    answers = selectors.free_text_answers(cycle, unit=unit)
+    rows = list(answers.values_list("pk", "response_id", "text"))
+    masks = selectors.free_text_masks(answers.values("pk"))
+    return pd.DataFrame.from_records(
+        [
+            (
+                pk,
+                response,
+                text,
+                masks[pk].text if pk in masks else None,
+                masks[pk].withheld if pk in masks else False,
+            )
+            for pk, response, text in rows
+        ],
+        columns=FREE_TEXT_COLUMNS,
+    )
+
+
+def free_text_seed(cycle: Cycle, unit: OrgUnit | None) -> str:
+    """The pack's shuffling seed: stable, and secret (derived from SECRET_KEY), so that
+    nobody who knows the order in which clients answered can undo the shuffle."""
+    subject = unit.code if unit is not None else ""
+    return salted_hmac("qms.review.packs.free_text", f"{cycle.year}:{subject}").hexdigest()
+
+
+def pack_texts(cycle: Cycle, unit: OrgUnit | None) -> tuple[pd.DataFrame, str]:
+    """The free text a pack of `unit` (None: the office) shows now, and its state."""
+    if cycle.free_text_released_at is None:
+        return pd.DataFrame(columns=["text"]), TEXTS_NOT_RELEASED
+    return free_text_pool(_free_text(cycle, unit), seed=free_text_seed(cycle, unit))
 
 
 def _observations(cycle: Cycle, unit: OrgUnit | None) -> pd.DataFrame:
@@ -755,12 +875,62 @@ def _label_channel(channel: str) -> str:
 # --- the unit's pack -----------------------------------------------------------------
 
 
-def _privacy_note() -> str:
+def _count(n: Any) -> str:
+    """A count of respondents, or "fewer than 10" where it is hidden (NaN) or small."""
+    if n is None or pd.isna(n) or 0 < n < analysis.MIN_SHOWN:
+        return _("fewer than %(n)s") % {"n": analysis.MIN_SHOWN}
+    return str(int(n))
+
+
+def _xlsx_counts(frame: pd.DataFrame, columns: Iterable[Any]) -> pd.DataFrame:
+    """Hidden counts read "fewer than 10" in a workbook too (not an empty cell)."""
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = [_count(v) if pd.isna(v) else int(v) for v in frame[column]]
+    return frame
+
+
+def texts_note(state: str, *, office: bool = False) -> str:
+    """What a pack says about its free-text answers (and why there are none)."""
+    if state == TEXTS_NOT_RELEASED:
+        return _(
+            "The quality coordinator has not yet released the free-text answers of this "
+            "cycle. When they are released, this pack is rebuilt with them."
+        )
+    if state == TEXTS_TOO_FEW:
+        return _(
+            "Fewer than %(n)s respondents wrote free-text answers here, so they are not "
+            "shown: too small a group to keep the respondents anonymous."
+        ) % {"n": analysis.MIN_SHOWN}
+    if state == TEXTS_NONE:
+        return _("No free-text answers.")
+    if office:
+        return _(
+            "Free-text answers about all the office's services together, in random order, "
+            "without the service, desk or date. Personal data (PESEL and ID-card numbers, "
+            "phone numbers, e-mail addresses, names after Pan/Pani) were masked "
+            "automatically and by the quality coordinator."
+        )
     return _(
-        "Free-text answers are printed as the respondents wrote them and may contain "
-        "personal data. Do not copy them outside the office; remove personal data "
-        "before quoting them."
+        "Free-text answers about all the unit's services together, in random order, "
+        "without the service, desk or date. Personal data (PESEL and ID-card numbers, "
+        "phone numbers, e-mail addresses, names after Pan/Pani) were masked automatically "
+        "and by the quality coordinator. Do not try to find out who wrote an answer."
     )
+
+
+def _missing_note() -> str:
+    return _(
+        "Counts are shown only for cards with at least %(n)s respondents who answered this "
+        "question; cards with fewer are counted together (if together they reach %(n)s) "
+        "or left out."
+    ) % {"n": analysis.MIN_SHOWN}
+
+
+def _card_label(code: str, titles: dict[str, str]) -> str:
+    if code == OTHER_CARDS:
+        return _("Other services together (each with too few answers)")
+    return _card_name(code, titles)
 
 
 def _reading_note() -> str:
@@ -786,13 +956,15 @@ def unit_tables(cycle: Cycle, unit: OrgUnit) -> dict[str, pd.DataFrame]:
     )
     # The previous cycle's rows are matched by code, so a unit's own rows count even
     # if its cards moved; only the unit's and its cards' rows are compared.
-    answers = _answers(cycle, unit, [MISSING_KEY, *FREE_TEXT_KEYS])
+    answers = _answers(cycle, unit, [MISSING_KEY])
     items = (
         Nonconformity.objects.filter(unit=unit, status__in=OPEN_STATUSES)
         .select_related("service_card")
         .order_by("created_on", "pk")
     )
     findings = selectors.cycle_findings(cycle, unit=unit).order_by("card__code", "standard__kind")
+    texts, texts_state = pack_texts(cycle, unit)
+    responses = _responses(cycle, unit)
     return {
         "indicators": indicator_table(current)
         if not current.empty
@@ -803,9 +975,11 @@ def unit_tables(cycle: Cycle, unit: OrgUnit) -> dict[str, pd.DataFrame]:
         )
         if not current.empty
         else pd.DataFrame(columns=YOY_COLUMNS),
-        "channels": channel_month_table(_responses(cycle, unit)),
+        "responses": pd.DataFrame({"count": [responses["response"].nunique()]}),
+        "channels": channel_month_table(responses),
         "missing": missing_ranked(answers),
-        "texts": free_texts(answers),
+        "texts": texts,
+        "texts_state": pd.DataFrame({"state": [texts_state]}),
         "observations": observation_ranking(_observations(cycle, unit)),
         "items": pd.DataFrame.from_records(
             [
@@ -882,7 +1056,7 @@ def _unit_pdf(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> b
     pdf = _Pdf(title)
     pdf.add(_("Results pack %(year)s") % {"year": cycle.year}, pdf.h1)
     pdf.add(f"{unit.code} {unit.name_pl}", pdf.h2)
-    responses = int(tables["channels"]["total"].sum()) if not tables["channels"].empty else 0
+    responses = int(tables["responses"]["count"].iloc[0])
     pdf.add(
         _(
             "Survey period %(start)s – %(end)s; %(responses)s responses about the unit's "
@@ -892,7 +1066,7 @@ def _unit_pdf(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> b
         % {
             "start": formats.date_format(cycle.survey_opens_on, "SHORT_DATE_FORMAT"),
             "end": formats.date_format(cycle.survey_closes_on, "SHORT_DATE_FORMAT"),
-            "responses": responses,
+            "responses": _count(responses),
             "due": formats.date_format(cycle.catalogue_due_on, "SHORT_DATE_FORMAT"),
         }
     )
@@ -906,7 +1080,7 @@ def _unit_pdf(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> b
             _card_name(r.card, titles),
             questions.get(r.key, r.key),
             measures.get(r.measure, r.measure),
-            int(r.n),
+            _count(r.n),
             format_result(r.measure, r.value, r.low, r.high, r.status),
             status_short(r.status) if r.measure != Indicator.Measure.MONTHLY else "",
             "" if pd.isna(r.office) else format_value(r.measure, r.office),
@@ -1001,7 +1175,7 @@ def _unit_pdf(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> b
             str(HEADERS["total"]),
         ],
         [
-            [r["month"], *(int(r[c]) for c in channel_columns), int(r["total"])]
+            [r["month"], *(_count(r[c]) for c in channel_columns), _count(r["total"])]
             for _i, r in channels.iterrows()
         ],
         [24, *([width] * len(channel_columns)), 16],
@@ -1010,28 +1184,23 @@ def _unit_pdf(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> b
 
     # 4. What was missing.
     pdf.add(_("4. What was missing from the cards"), pdf.h2)
+    pdf.add(_missing_note(), pdf.note)
     pdf.table(
         [str(HEADERS["card"]), str(HEADERS["option"]), str(HEADERS["count"])],
         [
-            [_card_name(r.card, titles), options.get(r.value, r.value), int(r.count)]
+            [_card_label(r.card, titles), options.get(r.value, r.value), int(r.count)]
             for r in tables["missing"].itertuples(index=False)
         ],
         [80, 70, 30],
-        empty=_("No respondent said anything was missing."),
+        empty=_("Nothing to show: no card has enough answers to this question."),
     )
 
-    # 5. Free text.
+    # 5. Free text: pooled for the whole unit, masked, in random order, once released.
     pdf.add(_("5. Respondents' own words"), pdf.h2)
-    pdf.add(_privacy_note(), pdf.note)
-    texts = tables["texts"]
-    if texts.empty:
-        pdf.add(_("No free-text answers."), pdf.note)
-    for card, group in texts.groupby("card", sort=True):
-        pdf.add(_card_name(str(card), titles) if card else _("No service given"), pdf.h3)
-        for key, answers in group.groupby("key", sort=False):
-            pdf.add(questions.get(str(key), str(key)), pdf.small)
-            for text in answers["text"]:
-                pdf.add(f"• {text}")
+    state = str(tables["texts_state"]["state"].iloc[0])
+    pdf.add(texts_note(state), pdf.note)
+    for text in tables["texts"]["text"]:
+        pdf.add(f"• {text}")
 
     # 6. Staff observations.
     pdf.add(_("6. Staff observations"), pdf.h2)
@@ -1102,6 +1271,14 @@ def _unit_pdf(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> b
     return pdf.build()
 
 
+def _texts_sheet(tables: dict[str, Any]) -> pd.DataFrame:
+    """The free-text sheet: the pooled texts, or the one sentence saying why there are none."""
+    state = str(tables["texts_state"]["state"].iloc[0])
+    if state == TEXTS_SHOWN:
+        return tables["texts"][["text"]]
+    return pd.DataFrame({"text": [texts_note(state)]})
+
+
 def _date(value: Any) -> str:
     if value is None or (not isinstance(value, datetime.date) and pd.isna(value)):
         return "—"
@@ -1121,14 +1298,16 @@ def _unit_xlsx(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> 
     indicators["value"] = indicators["value"].astype(object)
     indicators.loc[hidden, "value"] = _("—, too few answers")
     indicators["measure"] = indicators["measure"].map(lambda m: measures.get(m, m))
-    yoy = tables["yoy"].copy()
+    indicators = _xlsx_counts(indicators, ["n"])
+    yoy = _xlsx_counts(tables["yoy"], ["n", "n_before"])
     yoy["card"] = np.where(yoy["scope"] == Indicator.Scope.CARD, yoy["subject"], _("Whole unit"))
     yoy["question"] = yoy["key"].map(lambda k: questions.get(k, k))
     yoy["change"] = [
         change_label(c, ch, d)
         for c, ch, d in zip(yoy["compared"], yoy["changed"], yoy["diff"], strict=True)
     ]
-    channels = tables["channels"].rename(
+    counted = [c for c in tables["channels"].columns if c != "month"]
+    channels = _xlsx_counts(tables["channels"], counted).rename(
         columns={
             c: _label_channel(c) for c in tables["channels"].columns if c not in ("month", "total")
         }
@@ -1137,8 +1316,8 @@ def _unit_xlsx(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> 
     channel_headers.update(_headers("month", "total"))
     missing = tables["missing"].copy()
     missing["option"] = missing["value"].map(lambda v: options.get(v, v))
-    texts = tables["texts"].copy()
-    texts["question_key"] = texts["key"].map(lambda k: questions.get(k, k))
+    missing["card"] = missing["card"].map(lambda c: _card_label(c, {}) if c == OTHER_CARDS else c)
+    texts = _texts_sheet(tables)
     observations = tables["observations"].copy()
     observations["kind"] = observations["kind"].map(lambda k: kinds.get(k, k))
     about = pd.DataFrame(
@@ -1148,6 +1327,7 @@ def _unit_xlsx(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> 
                 _("Cycle"),
                 _("Survey period"),
                 _("How to read the results"),
+                _("What was missing"),
                 _("Free text"),
             ],
             _("Description"): [
@@ -1155,7 +1335,8 @@ def _unit_xlsx(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> 
                 str(cycle.year),
                 f"{cycle.survey_opens_on} – {cycle.survey_closes_on}",
                 _reading_note(),
-                _privacy_note(),
+                _missing_note(),
+                texts_note(str(tables["texts_state"]["state"].iloc[0])),
             ],
         }
     )
@@ -1200,7 +1381,7 @@ def _unit_xlsx(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> 
             ),
             (_("Channels and months"), _sheet(channels, channel_headers)),
             (_("What was missing"), _sheet(missing, _headers("card", "option", "count"))),
-            (_("Free text"), _sheet(texts, _headers("card", "question_key", "text"))),
+            (_("Free text"), _sheet(texts, _headers("text"))),
             (
                 _("Staff observations"),
                 _sheet(
@@ -1340,6 +1521,7 @@ def management_tables(cycle: Cycle) -> dict[str, Any]:
         .head(TOP_OFFICE_OBSERVATIONS)
         .reset_index(drop=True)
     )
+    texts, texts_state = pack_texts(cycle, None)
     findings_by_unit = pd.DataFrame.from_records(
         list(
             Finding.objects.filter(cycle=cycle)
@@ -1362,6 +1544,8 @@ def management_tables(cycle: Cycle) -> dict[str, Any]:
         "items": items,
         "measures": measures,
         "missing": missing,
+        "texts": texts,
+        "texts_state": pd.DataFrame({"state": [texts_state]}),
         "suggestions": suggestions,
         "observations": top_observations,
         "findings_by_unit": findings_by_unit,
@@ -1475,7 +1659,7 @@ def _management_pdf(cycle: Cycle, tables: dict[str, Any]) -> bytes:
             "For the quality coordinator and the mayor. Review period %(start)s – %(end)s; "
             "%(responses)s survey responses in the cycle."
         )
-        % {"start": _date(start), "end": _date(end), "responses": tables["responses"]}
+        % {"start": _date(start), "end": _date(end), "responses": _count(tables["responses"])}
     )
     pdf.add(_reading_note(), pdf.note)
 
@@ -1590,14 +1774,30 @@ def _management_pdf(cycle: Cycle, tables: dict[str, Any]) -> bytes:
         [120, 30],
         empty=_("No respondent said anything was missing."),
     )
+    suggestions = tables["suggestions"]
     pdf.add(
         ngettext(
             "Respondents sent %(count)s suggestion about the questionnaire itself.",
             "Respondents sent %(count)s suggestions about the questionnaire itself.",
-            tables["suggestions"],
+            suggestions,
         )
-        % {"count": tables["suggestions"]}
+        % {"count": suggestions}
+        if suggestions == 0 or suggestions >= analysis.MIN_SHOWN
+        else _("Respondents sent fewer than %(n)s suggestions about the questionnaire itself.")
+        % {"n": analysis.MIN_SHOWN}
     )
+    pdf.add(_("Respondents' own words"), pdf.h3)
+    state = str(tables["texts_state"]["state"].iloc[0])
+    pdf.add(texts_note(state, office=True), pdf.note)
+    texts = tables["texts"]["text"]
+    for text in texts.head(MANAGEMENT_TEXTS_PRINTED):
+        pdf.add(f"• {text}")
+    if len(texts) > MANAGEMENT_TEXTS_PRINTED:
+        pdf.add(
+            _("%(printed)s of %(count)s answers printed; the workbook has them all.")
+            % {"printed": MANAGEMENT_TEXTS_PRINTED, "count": len(texts)},
+            pdf.note,
+        )
     pdf.add(_("Most frequent staff observations in the office"), pdf.h3)
     pdf.table(
         [
@@ -1653,8 +1853,18 @@ def _management_xlsx(cycle: Cycle, tables: dict[str, Any]) -> bytes:
     start, end = tables["period"]
     about = pd.DataFrame(
         {
-            _("Item"): [_("Cycle"), _("Review period"), _("Suggestions about the questionnaire")],
-            _("Description"): [str(cycle.year), f"{start} – {end}", tables["suggestions"]],
+            _("Item"): [
+                _("Cycle"),
+                _("Review period"),
+                _("Suggestions about the questionnaire"),
+                _("Free text"),
+            ],
+            _("Description"): [
+                str(cycle.year),
+                f"{start} – {end}",
+                _count(tables["suggestions"]),
+                texts_note(str(tables["texts_state"]["state"].iloc[0]), office=True),
+            ],
         }
     )
     return workbook(
@@ -1681,6 +1891,7 @@ def _management_xlsx(cycle: Cycle, tables: dict[str, Any]) -> bytes:
             (_("By status"), _sheet(by_status, _headers("nc_status", "items"))),
             (_("By source"), _sheet(by_source, _headers("source", "items"))),
             (_("What was missing"), _sheet(missing, _headers("option", "count"))),
+            (_("Free text"), _sheet(_texts_sheet(tables), _headers("text"))),
             (
                 _("Staff observations"),
                 _sheet(
@@ -1711,9 +1922,11 @@ def pack_store(*, cycle: Cycle, unit: OrgUnit | None) -> int:
     """
     if Pack.objects.filter(cycle=cycle, unit=unit).exists():
         return 0
+    cycle.refresh_from_db(fields=["free_text_released_at"])
+    released = cycle.free_text_released_at is not None
     pdf, xlsx = unit_pack(cycle, unit) if unit is not None else management_pack(cycle)
     stem = pack_file_stem(cycle, unit)
-    pack = Pack(cycle=cycle, unit=unit)
+    pack = Pack(cycle=cycle, unit=unit, free_text_included_at=timezone.now() if released else None)
     pack.pdf.save(f"{stem}.pdf", ContentFile(pdf), save=False)
     pack.xlsx.save(f"{stem}.xlsx", ContentFile(xlsx), save=False)
     try:
@@ -1723,4 +1936,39 @@ def pack_store(*, cycle: Cycle, unit: OrgUnit | None) -> int:
         pack.pdf.delete(save=False)
         pack.xlsx.delete(save=False)
         return 0
+    return 1
+
+
+def pack_add_free_text(*, pack: Pack) -> int:
+    """Rebuild a pack once its cycle's free text is released (or masked again); 1 if so.
+
+    For packs built before the release, or whose texts the coordinator masked again
+    since (services.free_text_mask clears `free_text_included_at`): both files are
+    built again whole (the other tables as they stand now); the row keeps its delivery
+    and acknowledgement. Under the pack's row lock, so two sweeps rebuild it once; the
+    old files are removed after the commit (a crash leaves the old ones in place).
+    """
+    with transaction.atomic():
+        pack = (
+            Pack.objects.select_for_update(of=("self",))
+            .select_related("cycle", "unit")
+            .get(pk=pack.pk)
+        )
+        if pack.free_text_included_at is not None or pack.cycle.free_text_released_at is None:
+            return 0
+        cycle, unit = pack.cycle, pack.unit
+        pdf, xlsx = unit_pack(cycle, unit) if unit is not None else management_pack(cycle)
+        old = [name for name in (pack.pdf.name, pack.xlsx.name) if name]
+        stem = pack_file_stem(cycle, unit)
+        pack.pdf.save(f"{stem}.pdf", ContentFile(pdf), save=False)
+        pack.xlsx.save(f"{stem}.xlsx", ContentFile(xlsx), save=False)
+        pack.free_text_included_at = timezone.now()
+        pack.save(update_fields=["pdf", "xlsx", "free_text_included_at"])
+        storage = pack.pdf.storage
+
+        def remove_old_files() -> None:
+            for name in old:
+                storage.delete(name)
+
+        transaction.on_commit(remove_old_files)
     return 1

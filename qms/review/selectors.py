@@ -11,9 +11,14 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from qms.models import OrgUnit, ServiceCardRevision, User
-from qms.review.models import Cycle, Finding, Indicator, Pack
+from qms.review.models import Cycle, Finding, FreeTextMask, Indicator, Pack
 from qms.roles import can_read_everything, is_coordinator
 from qms.selectors import managed_unit_ids
+from surveys.models import Answer
+from surveys.selectors import can_read_single_responses
+
+# The questions whose answers are free text (stable keys of the default questionnaire).
+FREE_TEXT_KEYS = ("card_missing_text", "comments")
 
 
 def can_read_cycles(user: User) -> bool:
@@ -22,6 +27,32 @@ def can_read_cycles(user: User) -> bool:
 
 def can_run_cycles(user: User) -> bool:
     return is_coordinator(user)
+
+
+def can_review_free_text(user: User) -> bool:
+    """The free-text review screen, masking and release: single answers, so the
+    quality coordinator only (surveys.selectors.can_read_single_responses)."""
+    return can_read_single_responses(user)
+
+
+def free_text_answers(cycle: Cycle, *, unit: OrgUnit | None = None) -> QuerySet[Answer]:
+    """The cycle's non-empty free-text answers (FREE_TEXT_KEYS) of live responses in the
+    survey period; with `unit`, those about the unit's services."""
+    from qms.review.services import period_responses
+
+    responses = period_responses(cycle)
+    if unit is not None:
+        responses = responses.filter(service_card__unit=unit)
+    return (
+        Answer.objects.filter(response__in=responses, question__key__in=FREE_TEXT_KEYS)
+        .exclude(text="")
+        .select_related("question", "response__service_card__unit")
+    )
+
+
+def free_text_masks(answers: QuerySet | list[int]) -> dict[int, FreeTextMask]:
+    """The coordinator's versions of these answers (a queryset or ids), by answer id."""
+    return {m.answer_id: m for m in FreeTextMask.objects.filter(answer__in=answers)}
 
 
 def visible_packs(user: User) -> QuerySet[Pack]:

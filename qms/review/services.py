@@ -25,7 +25,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from qms.review import indicators as calc
 from qms.review.models import (
     Cycle,
     Finding,
+    FreeTextMask,
     Indicator,
     Pack,
     Remeasurement,
@@ -46,7 +47,8 @@ from qms.review.models import (
     default_analysis_due_on,
 )
 from qms.roles import is_coordinator
-from surveys.models import QuestionnaireVersion, StaffObservation
+from surveys import privacy
+from surveys.models import Answer, QuestionnaireVersion, StaffObservation
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +200,8 @@ def advance(*, today: datetime.date | None = None, cycle: Cycle | None = None) -
                 break  # later steps wait for this one
             if _run_step(each, spec, due, today):
                 ran.append(f"{each.year}:{spec.name}")
+    # Packs built before their cycle's free text was released (or masked again) get it.
+    ran += packs_add_free_text(cycle=cycle)
     return ran
 
 
@@ -666,6 +670,110 @@ def run_packs(cycle: Cycle, today: datetime.date) -> str:
         built += packs.pack_store(cycle=cycle, unit=unit)
     built += packs.pack_store(cycle=cycle, unit=None)
     return _("%(count)s packs built.") % {"count": built}
+
+
+def packs_add_free_text(*, cycle: Cycle | None = None) -> list[str]:
+    """Every pack still without its cycle's released free text is rebuilt with it, once
+    (packs.pack_add_free_text); what the sweep reports ("2026:free_text:A")."""
+    from qms.review import packs
+
+    waiting = Pack.objects.filter(
+        free_text_included_at__isnull=True, cycle__free_text_released_at__isnull=False
+    ).select_related("cycle", "unit")
+    if cycle is not None:
+        waiting = waiting.filter(cycle=cycle)
+    done = []
+    for pack in waiting.order_by("cycle__year", "unit__code"):
+        if packs.pack_add_free_text(pack=pack):
+            done.append(f"{pack.cycle.year}:free_text:{pack.unit.code if pack.unit else '-'}")
+    return done
+
+
+# --- free text: the coordinator masks, then releases it to the units ------------------
+
+
+def _free_text_packs(cycle: Cycle, answer: Answer) -> QuerySet[Pack]:
+    """The packs that show this answer: its unit's and the management review's."""
+    card = answer.response.service_card
+    unit_id = card.unit_id if card is not None else None
+    return Pack.objects.filter(cycle=cycle).filter(Q(unit_id=unit_id) | Q(unit__isnull=True))
+
+
+@transaction.atomic
+def free_text_mask(
+    *,
+    cycle: Cycle,
+    answer: Answer,
+    user: User,
+    text: str,
+    words: str = "",
+    withheld: bool = False,
+) -> FreeTextMask:
+    """The coordinator's version of one free-text answer: `text` as it is to be shown,
+    with every word or phrase in `words` (separated by commas or lines) masked too; or
+    the answer withheld from the units. The original answer never changes.
+
+    Bad input (an empty text without withholding, words that are not in the text)
+    raises ValidationError by field and stores nothing. After the release, the packs
+    showing the answer are rebuilt with the new version at the next sweep.
+    """
+    from qms.review.selectors import can_review_free_text
+
+    if not can_review_free_text(user):
+        raise PermissionDenied
+    text = text.strip()
+    listed = privacy.split_words(words)
+    errors: dict[str, list[str]] = {}
+    if not text and not withheld:
+        errors["text"] = [_("Give the text to show to the units, or withhold the answer.")]
+    not_found = privacy.missing_words(text, listed)
+    if not_found:
+        errors["words"] = [
+            _("Not in the text: %(words)s. Copy each word exactly as the text has it.")
+            % {"words": ", ".join(f"“{word}”" for word in not_found)}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    mask, _created = FreeTextMask.objects.update_or_create(
+        answer=answer,
+        defaults={
+            "text": privacy.mask_words(text, listed),
+            "withheld": withheld,
+            "masked_by": user,
+            "masked_at": timezone.now(),
+        },
+    )
+    if cycle.free_text_released_at is not None:
+        _free_text_packs(cycle, answer).update(free_text_included_at=None)
+    return mask
+
+
+@transaction.atomic
+def free_text_release(*, cycle: Cycle, user: User, today: datetime.date | None = None) -> bool:
+    """The coordinator releases the cycle's free text to the units; True the first time.
+
+    Only after the survey period (answers still arrive until then, unreviewed). Packs
+    built from now on include the texts; packs built before are rebuilt by the sweep
+    (packs_add_free_text).
+    """
+    from qms.review.selectors import can_review_free_text
+
+    if not can_review_free_text(user):
+        raise PermissionDenied
+    today = today or timezone.localdate()
+    if today <= cycle.survey_closes_on:
+        raise ValidationError(
+            _(
+                "Free text can be released once the survey period is over (after %(day)s): "
+                "until then new answers still come in, and nobody has reviewed them."
+            )
+            % {"day": cycle.survey_closes_on.isoformat()}
+        )
+    claimed = Cycle.objects.filter(pk=cycle.pk, free_text_released_at__isnull=True).update(
+        free_text_released_at=timezone.now(), free_text_released_by=user
+    )
+    cycle.refresh_from_db(fields=["free_text_released_at", "free_text_released_by"])
+    return bool(claimed)
 
 
 def run_delivery(cycle: Cycle, today: datetime.date) -> str:

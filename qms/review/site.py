@@ -4,7 +4,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from qms.review import benchmark_views, pack_views, views
+from qms.review import benchmark_views, free_text_views, pack_views, views
 from qms.roles import is_authenticated
 
 
@@ -19,6 +19,20 @@ class ReviewApp(Application):
     cycle_new_path = path("cycles/new/", views.cycle_edit, name="cycle_new")
     cycle_detail_path = path("cycles/<int:year>/", views.cycle_detail, name="cycle")
     cycle_edit_path = path("cycles/<int:year>/edit/", views.cycle_edit, name="cycle_edit")
+    # Free-text answers: the coordinator reviews, masks and releases them (audited).
+    free_text_path = path(
+        "cycles/<int:year>/free-text/", free_text_views.free_text_list, name="free_text"
+    )
+    free_text_mask_path = path(
+        "cycles/<int:year>/free-text/<int:pk>/",
+        free_text_views.free_text_mask,
+        name="free_text_mask",
+    )
+    free_text_release_path = path(
+        "cycles/<int:year>/free-text/release/",
+        free_text_views.free_text_release,
+        name="free_text_release",
+    )
     cycle_run_path = path("run/", views.cycle_run, name="run")
     remeasure_path = path("remeasurements/<int:pk>/", views.remeasurement_decide, name="remeasure")
     standards_path = path("standards/", views.standard_list, name="standards")

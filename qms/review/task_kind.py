@@ -18,12 +18,14 @@ def due_dates(light: list[tuple[int, int, str, dict]]) -> dict[int, datetime.dat
     return {pk: _due(packs[pack], step) for pk, pack, step, _ in light if pack in packs}
 
 
-def task_subjects(tasks: list[Task]) -> dict[int, tuple[str, OrgUnit, datetime.date | None]]:
+def task_subjects(
+    tasks: list[Task],
+) -> dict[int, tuple[str, OrgUnit | None, datetime.date | None]]:
     """{task pk: ("Results pack 2026: SO …", the pack's unit, due date)} in one query."""
     packs = Pack.objects.select_related("cycle", "unit").in_bulk(
         {t.process.artifact_object_id for t in tasks}
     )
-    facts = {}
+    facts: dict[int, tuple[str, OrgUnit | None, datetime.date | None]] = {}
     for task in tasks:
         pack = packs[task.process.artifact_object_id]
         subject = _("Results pack %(year)s: %(unit)s") % {

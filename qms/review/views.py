@@ -1,6 +1,7 @@
 """Pages of the annual review. Thin: access from qms.review.selectors, changes from one
 service each in qms.review.services. Heads see only their own units' packs and tasks."""
 
+import functools
 import logging
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from qms.once import create_once
 from qms.review import forms, selectors, services
 from qms.review.models import Cycle, Remeasurement, Standard
 from qms.views import AuthedRequest, apply_service_errors, require
@@ -75,12 +77,23 @@ def cycle_edit(request: AuthedRequest, year: int | None = None) -> HttpResponse:
     else:
         cycle = get_object_or_404(Cycle, year=year)
     form = forms.CycleForm(request.POST or None, instance=cycle)
+    if request.method == "POST" and year is None and form.sent_before("cycle", request):
+        messages.info(request, _("This form was sent already; it was saved once."))
+        return redirect("review:index")
     if request.method == "POST" and form.is_valid():
+        key = form.take_key("cycle", request)
+        save = functools.partial(
+            services.cycle_save, cycle=form.save(commit=False), user=request.user
+        )
         try:
-            cycle = services.cycle_save(cycle=form.save(commit=False), user=request.user)
+            # A new cycle is created once however often the page is sent.
+            saved = create_once(request, key, save) if year is None else save()
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
+            if saved is None:
+                return redirect("review:index")
+            cycle = saved
             messages.success(request, _("The cycle is saved."))
             return redirect("review:cycle", year=cycle.year)
     heading = (
@@ -155,8 +168,10 @@ def standard_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse
     standard = get_object_or_404(Standard, pk=pk) if pk else Standard()
     form = forms.StandardForm(request.POST or None, instance=standard)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The standard is saved."))
+        key = form.take_key("standard", request)
+        # A new standard is created once however often the page is sent.
+        if create_once(request, key, form.save) if pk is None else form.save():
+            messages.success(request, _("The standard is saved."))
         return redirect("review:standards")
     heading = str(standard) if standard.pk else _("New quality standard")
     return render(request, "review/standard_edit.html", {"form": form, "heading": heading})

@@ -5,6 +5,8 @@ The admin is for administrators, the coordinator and (read-only) the auditor.
 
 import pytest
 
+from qms.models import AuditEntry
+
 pytestmark = pytest.mark.django_db
 
 LOGIN_REDIRECT = 302
@@ -83,8 +85,11 @@ SURVEY_MATRIX = [
     ("coordinator", "/admin/surveys/response/", 200),
     ("coordinator", "/admin/surveys/desk/add/", 200),
     ("coordinator", "/admin/surveys/response/{response}/delete/", 403),  # evidence
-    ("auditor", "/admin/surveys/response/", 200),
-    ("auditor", "/admin/surveys/suggestion/", 200),
+    # single responses and clients' suggestions: the coordinator's only (anonymity rule)
+    ("auditor", "/admin/surveys/response/", 403),
+    ("auditor", "/admin/surveys/suggestion/", 403),
+    ("auditor", "/admin/qms/auditentry/", 200),  # who read them: the auditor checks
+    ("coordinator", "/admin/qms/auditentry/", 403),
     ("auditor", "/admin/surveys/desk/add/", 403),
     ("head_a", "/admin/surveys/response/", LOGIN_REDIRECT),
     ("staff", "/admin/surveys/response/", LOGIN_REDIRECT),
@@ -99,4 +104,7 @@ def test_survey_admin_access_matrix(cast, client_for, card_a, who, url, expected
     version = questionnaire_install_default().active_version
     response = Response.objects.create(version=version, channel="web", submitted_on="2026-05-04")
     status = client_for(cast[who]).get(url.format(response=response.pk)).status_code
+    if who == "coordinator" and url == "/admin/surveys/response/":
+        entry = AuditEntry.objects.get(user=cast[who])  # the read is in the audit log
+        assert entry.action == AuditEntry.Action.RESPONSE_LIST
     assert status == expected

@@ -141,6 +141,7 @@ def test_publish_revision_keeps_typed_text_on_error_and_publishes_when_valid(
         "legal_basis": "ustawa",
         "appeal_route": "brak",
         "change_note": "",
+        "once": "revision-1",
     }
     response = client.post(url, data)
     assert response.status_code == 200

@@ -460,6 +460,7 @@ def test_a_standard_for_an_unknown_question_is_refused_and_the_input_kept(
         "minimum_sample": "30",
         "severity": "minor",
         "is_active": "on",
+        "once": "standard-1",
     }
     before = Standard.objects.count()
     page = client_for(coordinator).post("/review/standards/new/", data)

@@ -58,7 +58,8 @@ def test_a_score_on_fewer_than_10_answers_is_suppressed_even_if_the_frame_has_it
     table = packs.indicator_table(pd.DataFrame(rows)).set_index("card")
     assert table.loc["A-01", "status"] == "suppressed"
     assert table.loc["A-01", ["value", "low", "high"]].isna().all()
-    assert table.loc["A-01", "n"] == 9  # the reader knows why
+    assert pd.isna(table.loc["A-01", "n"])  # not even how many: "fewer than 10"
+    assert table.loc["A-02", "n"] == 10
     assert table.loc["A-02", "status"] == "indicative"
     assert table.loc["A-02", "value"] == 70.0  # shares in percent
     assert table.loc["A-03", "status"] == "firm"
@@ -111,6 +112,8 @@ def test_year_over_year_flags_only_a_change_whose_interval_excludes_zero():
     assert table.loc["A-02", "diff_low"] < 0 < table.loc["A-02", "diff_high"]
     assert not table.loc["A-03", "compared"] and not table.loc["A-03", "changed"]
     assert pd.isna(table.loc["A-03", "value_before"])  # a suppressed share never leaks
+    assert pd.isna(table.loc["A-03", "n_before"])  # nor its sample size
+    assert table.loc["A-03", "n"] == 100
     assert not table.loc["A-04", "compared"]
 
 
@@ -120,27 +123,47 @@ def test_year_over_year_without_a_previous_cycle():
     assert not table["compared"].any()
 
 
-def test_what_was_missing_is_ranked_per_card_and_free_text_listed():
+def missing(card, value, response, key="card_missing"):
+    return {"response": response, "card": card, "key": key, "value": value, "na": False}
+
+
+def test_what_was_missing_is_ranked_per_card():
     answers = pd.DataFrame(
         [
-            {"card": "A-01", "key": "card_missing", "value": "fees", "na": False},
-            {"card": "A-01", "key": "card_missing", "value": "fees", "na": False},
-            {"card": "A-01", "key": "card_missing", "value": "where", "na": False},
-            {"card": "A-02", "key": "card_missing", "value": "appeal", "na": False},
-            {"card": "A-01", "key": "comments", "value": "  Brak wzoru  ", "na": False},
-            {"card": "A-01", "key": "comments", "value": "", "na": False},
+            missing("A-01", "fees", 1),
+            missing("A-01", "fees", 2),
+            missing("A-01", "where", 2),
+            missing("A-02", "appeal", 3),
+            missing("A-01", "Brak wzoru", 1, key="comments"),
         ]
     )
-    ranked = packs.missing_ranked(answers)
+    ranked = packs.missing_ranked(answers, minimum=1)
     assert ranked.to_dict("records")[:2] == [
         {"card": "A-01", "value": "fees", "count": 2},
         {"card": "A-01", "value": "where", "count": 1},
     ]
-    overall = packs.missing_ranked(answers, by_card=False)
+    overall = packs.missing_ranked(answers, by_card=False, minimum=1)
     assert overall.iloc[0].to_dict() == {"value": "fees", "count": 2}
-    assert packs.free_texts(answers).to_dict("records") == [
-        {"card": "A-01", "key": "comments", "text": "Brak wzoru"}
+
+
+def test_what_was_missing_of_a_small_card_is_never_counted_on_its_own():
+    """Counted per card only from 10 respondents; small cards together, if they reach 10."""
+    big = [missing("A-01", "fees", i) for i in range(10)]
+    six = [missing("A-02", "where", 100 + i) for i in range(6)]
+    four = [missing("A-03", "appeal", 200 + i) for i in range(4)]
+    ranked = packs.missing_ranked(pd.DataFrame(big + six))
+    assert ranked.to_dict("records") == [{"card": "A-01", "value": "fees", "count": 10}]
+    pooled = packs.missing_ranked(pd.DataFrame(big + six + four))
+    assert pooled.to_dict("records") == [
+        {"card": "A-01", "value": "fees", "count": 10},
+        {"card": packs.OTHER_CARDS, "value": "where", "count": 6},
+        {"card": packs.OTHER_CARDS, "value": "appeal", "count": 4},
     ]
+    assert packs.missing_ranked(pd.DataFrame(six + four), by_card=False).to_dict("records") == [
+        {"value": "where", "count": 6},
+        {"value": "appeal", "count": 4},
+    ]
+    assert packs.missing_ranked(pd.DataFrame(six), by_card=False).empty
 
 
 def test_staff_observations_are_ranked_per_card_and_kind():
@@ -205,11 +228,24 @@ def test_channel_and_month_counts_responses_not_answers():
             "channel": ["web", "qr", "web"],
         }
     )
-    table = packs.channel_month_table(responses)
+    table = packs.channel_month_table(responses, minimum=1)
     assert table.to_dict("records") == [
         {"month": "2026-01", "qr": 1, "web": 1, "total": 2},
         {"month": "2026-02", "qr": 0, "web": 1, "total": 1},
     ]
+
+
+def test_channel_and_month_counts_below_ten_are_hidden():
+    responses = pd.DataFrame(
+        {
+            "response": range(13),
+            "month": ["2026-01"] * 13,
+            "channel": ["web"] * 11 + ["kiosk"] * 2,
+        }
+    )
+    [row] = packs.channel_month_table(responses).to_dict("records")
+    assert row["web"] == 11 and row["total"] == 13
+    assert pd.isna(row["kiosk"])  # two kiosk answers in a month: "fewer than 10"
 
 
 def test_trend_table_has_a_column_per_cycle_and_flags_the_last_change():
@@ -301,17 +337,19 @@ def test_spreadsheet_text_never_runs_as_a_formula():
 
 @pytest.fixture
 def answered(cycle, card_a, card_b, head_a, unit_a, coordinator):
-    """Card A-01: 20 of 60 useful, with what was missing and a comment; B-01: 5 answers."""
+    """Card A-01: 20 of 60 useful, 10 more saying what was missing (one with a comment);
+    B-01: 5 answers."""
     answer(cycle.version, card_a, useful=20, not_useful=40, day=MAY)
     answer(cycle.version, card_b, useful=5, not_useful=0, day=MAY)
     version = cycle.version
-    response = Response.objects.create(
-        version=version, channel=Channel.QR, submitted_on=MAY, service_card=card_a
-    )
     missing = version.questions.get(key="card_missing")
-    Answer.objects.create(
-        response=response, question=missing, choice=missing.choices.get(value="fees")
-    )
+    for _i in range(10):
+        response = Response.objects.create(
+            version=version, channel=Channel.QR, submitted_on=MAY, service_card=card_a
+        )
+        Answer.objects.create(
+            response=response, question=missing, choice=missing.choices.get(value="fees")
+        )
     Answer.objects.create(
         response=response, question=version.questions.get(key="comments"), text="=1+1 Jan Kowalski"
     )
@@ -369,8 +407,11 @@ def test_unit_pack_is_a_pdf_and_a_workbook_in_polish(answered, unit_a):
     useful = next(r for (card, q), r in rows.items() if card == "A-01" and "przydatna" in q)
     assert useful[4] == 60  # n: A-01's answers to "card useful"
     assert "B-01" not in {r[0] for r in indicators[1:]}  # only the unit's cards
-    assert book["Uwagi klientów"][1][2] == "'=1+1 Jan Kowalski"  # as written, but inert
-    assert book["Czego brakowało"][1][1] == "Opłat"
+    # Not released by the coordinator yet: one sentence, no text (tests/review/test_free_text.py).
+    [[note]] = book["Uwagi klientów"][1:]
+    assert "nie udostępnił" in note
+    assert "Kowalski" not in str(book)
+    assert book["Czego brakowało"][1] == ("A-01", "Opłat", 10)
     assert book["Otwarte niezgodności"][1][1] == "Karta A-01 nie podaje opłat"
     assert book["Obserwacje pracowników"][1][2] == "Brak podpisu na wniosku"
 
@@ -381,6 +422,7 @@ def test_a_card_with_few_answers_shows_no_score_in_its_units_pack(answered, unit
     assert rows
     for row in rows:
         assert row[5] == "—, za mało odpowiedzi" and row[6] is None and row[7] is None
+        assert row[4] == "mniej niż 10"  # not "5"
 
 
 def test_management_pack_has_the_iso_9001_inputs(answered):

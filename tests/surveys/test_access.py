@@ -39,7 +39,8 @@ MATRIX = [
     *row("/surveys/versions/{draft}/questions/new/", 200, 403, 403, 403, 403),
     *row("/surveys/versions/{draft}/questions/{question}/", 200, 403, 403, 403, 403),
     *row("/surveys/questionnaires/new/", 200, 403, 403, 403, 403),
-    *row("/surveys/suggestions/", 200, 200, 403, 403, 403),
+    # respondents' free text about the questionnaire: the coordinator only
+    *row("/surveys/suggestions/", 200, 403, 403, 403, 403),
     *row("/surveys/versions/{draft}/status/pilot/", 302, 403, 403, 403, 403, method="post"),
     *row("/surveys/versions/new/", 302, 403, 403, 403, 403, method="post"),
     *row(
@@ -55,23 +56,24 @@ MATRIX = [
     *row("/surveys/desks/", 200, 200, 200, 200, 200),
     *row("/surveys/desks/{desk}/qr.pdf", 200, 200, 200, 404, 200),
     *row("/surveys/desks/{desk}/new-kiosk-address/", 302, 403, 403, 403, 403, method="post"),
-    # interviewer-assisted and paper entry: own unit's desks only
+    # interviewer-assisted and paper entry: own unit's desks only; a batch (its sheets
+    # are single responses) only for whoever typed it in, and the coordinator
     *row("/surveys/interview/", 200, 403, 200, 200, 200),
     *row("/surveys/interview/{version}/desk/{desk}/", 200, 403, 200, 404, 200),
     *row("/surveys/paper/", 200, 200, 200, 200, 200),
-    *row("/surveys/paper/{batch}/", 200, 200, 200, 404, 200),
-    *row("/surveys/paper/{batch}/enter/", 200, 403, 200, 404, 200),
-    *row("/surveys/paper/{batch}/verify/", 200, 403, 200, 404, 200),
+    *row("/surveys/paper/{batch}/", 200, 404, 404, 404, 200),
+    *row("/surveys/paper/{batch}/enter/", 200, 403, 404, 404, 200),
+    *row("/surveys/paper/{batch}/verify/", 200, 403, 404, 404, 200),
     *row("/surveys/paper/{batch}/sheets/1/resolve/", 404, 403, 404, 404, 404, method="post"),
     # observations and rounds
     *row("/surveys/observations/", 200, 200, 200, 200, 200),
     *row("/surveys/rounds/", 200, 200, 403, 403, 403),
     *row("/surveys/rounds/{round}/", 200, 200, 403, 403, 403),
     *row("/surveys/rounds/{round}/", 302, 403, 403, 403, 403, method="post"),
-    # responses: heads read their units'; exports are for the coordinator and auditor
-    *row("/surveys/responses/", 200, 200, 200, 200, 403),
-    *row("/surveys/responses/export.csv", 200, 200, 403, 403, 403),
-    *row("/surveys/responses/export.xlsx", 200, 200, 403, 403, 403),
+    # single responses and their exports: the quality coordinator only
+    *row("/surveys/responses/", 200, 403, 403, 403, 403),
+    *row("/surveys/responses/export.csv", 200, 403, 403, 403, 403),
+    *row("/surveys/responses/export.xlsx", 200, 403, 403, 403, 403),
 ]
 
 

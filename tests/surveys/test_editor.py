@@ -49,7 +49,7 @@ def test_version_list_and_detail(editor, draft):
 
 
 def test_add_question_with_choices_and_condition(editor, draft):
-    response = editor.post(base(draft) + "questions/new/", QUESTION)
+    response = editor.post(base(draft) + "questions/new/", {**QUESTION, "once": "q-1"})
     assert response.status_code == 302
     question = draft.questions.get(key="queue_app")
     assert [c.value for c in question.choices.all()] == ["yes", "no", "na"]
@@ -64,6 +64,7 @@ def test_add_question_with_choices_and_condition(editor, draft):
         "choices_text": "",  # yes/no gets the standard options
         "show_if_key": "queue_app",
         "show_if_values_text": "yes",
+        "once": "q-2",
     }
     assert editor.post(base(draft) + "questions/new/", follow_up).status_code == 302
     child = draft.questions.get(key="queue_app_ok")
@@ -85,7 +86,7 @@ def test_add_question_with_choices_and_condition(editor, draft):
 )
 def test_bad_question_is_refused_and_keeps_input(editor, draft, change, message):
     before = draft.questions.count()
-    response = editor.post(base(draft) + "questions/new/", {**QUESTION, **change})
+    response = editor.post(base(draft) + "questions/new/", {**QUESTION, **change, "once": "q"})
     page = response.content.decode()
     assert response.status_code == 422
     assert message in page
@@ -272,7 +273,7 @@ def test_suggestions_listed_for_the_coordinator_and_on_the_next_draft(editor, ve
 def test_new_questionnaire_starts_with_an_empty_draft(editor):
     response = editor.post(
         "/surveys/questionnaires/new/",
-        {"slug": "kasa", "title_pl": "Ankieta kasy", "title_en": "Cashier survey"},
+        {"slug": "kasa", "title_pl": "Ankieta kasy", "title_en": "Cashier survey", "once": "k"},
     )
     assert response.status_code == 302
     draft = QuestionnaireVersion.objects.get(questionnaire__slug="kasa")

@@ -1,11 +1,14 @@
-"""Responses for staff: the coordinator and auditor read and export everything; heads
-read their units' responses; pilot responses never appear."""
+"""Single responses for staff: the quality coordinator alone reads and exports them, and
+every list and export is written to the audit log; heads, the auditor and staff read
+aggregates only (403 here); pilot responses never appear."""
 
+import datetime
 import io
 
 import openpyxl
 import pytest
 
+from qms.models import AuditEntry
 from surveys.models import Channel
 from surveys.services import response_submit
 
@@ -42,9 +45,9 @@ def test_csv_has_one_column_per_question_key(client_for, coordinator, version, c
     assert "fees; other" in row and ",A-01," in row and "Dziękuję" in row
 
 
-def test_free_text_never_becomes_a_formula(client_for, auditor, version):
+def test_free_text_never_becomes_a_formula(client_for, coordinator, version):
     store(version, comments='=HYPERLINK("http://zly.example","klik")')
-    response = client_for(auditor).get("/surveys/responses/export.xlsx")
+    response = client_for(coordinator).get("/surveys/responses/export.xlsx")
     assert response.status_code == 200
     labelled, codes = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets
     header = [cell.value for cell in codes[1]]
@@ -64,21 +67,71 @@ def test_pilot_responses_stay_out(client_for, coordinator, survey, version):
     assert len(text.splitlines()) == 1  # header only
 
 
-def test_heads_read_their_units_responses_but_do_not_export(
-    client_for, head_a, head_b, staff, version, card_a
+def test_only_the_coordinator_reads_or_exports_single_responses(
+    client_for, coordinator, head_a, head_b, staff, auditor, version, card_a
 ):
     response = store(version, card=card_a)
-    assert (
-        f'data-response="{response.pk}"'
-        in client_for(head_a).get("/surveys/responses/").content.decode()
+    page = client_for(coordinator).get("/surveys/responses/").content.decode()
+    assert f'data-response="{response.pk}"' in page
+    for user in (head_a, head_b, staff, auditor):
+        client = client_for(user)
+        for url in (
+            "/surveys/responses/",
+            "/surveys/responses/export.csv",
+            "/surveys/responses/export.xlsx",
+        ):
+            assert client.get(url).status_code == 403, (user, url)
+    # the menus no longer offer the list to anyone else
+    home = client_for(head_a).get("/").content.decode()
+    assert "/surveys/responses/" not in home
+
+
+def test_every_list_and_export_of_single_responses_is_audited(
+    client_for, coordinator, version, card_a
+):
+    store_many(version, card_a, n=3)
+    client = client_for(coordinator)
+    client.get("/surveys/responses/")
+    client.get("/surveys/responses/export.csv?labels=1")
+    client.get("/surveys/responses/export.xlsx")
+    entries = list(AuditEntry.objects.order_by("at", "pk"))
+    assert [(e.action, e.route, e.params, e.rows, e.user) for e in entries] == [
+        (AuditEntry.Action.RESPONSE_LIST, "/surveys/responses/", {}, 3, coordinator),
+        (
+            AuditEntry.Action.RESPONSE_EXPORT,
+            "/surveys/responses/export.csv",
+            {"format": "csv", "labels": True},
+            3,
+            coordinator,
+        ),
+        (
+            AuditEntry.Action.RESPONSE_EXPORT,
+            "/surveys/responses/export.xlsx",
+            {"format": "xlsx", "labels": False},
+            3,
+            coordinator,
+        ),
+    ]
+    client.get("/surveys/responses/export.pdf")  # refused: nothing read, nothing logged
+    assert AuditEntry.objects.count() == 3
+
+
+def test_suggestions_are_the_coordinators_only(client_for, coordinator, auditor, version):
+    from surveys.models import Suggestion
+
+    Suggestion.objects.create(
+        version=version,
+        text="Za długa ankieta",
+        submitted_on=version.opens_on or datetime.date(2026, 1, 5),
     )
-    other = client_for(head_b).get("/surveys/responses/")
     assert (
-        other.status_code == 200 and f'data-response="{response.pk}"' not in other.content.decode()
+        "Za długa ankieta" in client_for(coordinator).get("/surveys/suggestions/").content.decode()
     )
-    assert client_for(staff).get("/surveys/responses/").status_code == 403
-    for user in (head_a, head_b, staff):
-        assert client_for(user).get("/surveys/responses/export.csv").status_code == 403
+    assert client_for(auditor).get("/surveys/suggestions/").status_code == 403
+    detail = client_for(auditor).get(f"/surveys/versions/{version.pk}/")
+    assert detail.status_code == 200 and "Za długa ankieta" not in detail.content.decode()
+    coordinator_detail = client_for(coordinator).get(f"/surveys/versions/{version.pk}/")
+    assert "Za długa ankieta" in coordinator_detail.content.decode()
 
 
 def test_unknown_export_format_is_404(client_for, coordinator):
@@ -116,9 +169,9 @@ def test_labelled_csv_speaks_the_users_language(client_for, coordinator, version
     assert "web form" in row and "A-01 Issuing a certificate" in row
 
 
-def test_xlsx_has_a_labelled_sheet_and_the_codes(client_for, auditor, version, card_a):
+def test_xlsx_has_a_labelled_sheet_and_the_codes(client_for, coordinator, version, card_a):
     store(version, card=card_a, comments="+48 123")
-    response = _in_english(client_for(auditor)).get("/surveys/responses/export.xlsx")
+    response = _in_english(client_for(coordinator)).get("/surveys/responses/export.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["Responses", "Codes"]
     labelled, codes = book["Responses"], book["Codes"]

@@ -27,7 +27,9 @@ OBSERVATION = {
 
 def test_staff_record_an_observation_for_their_units_card(client_for, staff, card_a):
     client = client_for(staff)
-    response = client.post("/surveys/observations/", {"card": card_a.pk, **OBSERVATION})
+    response = client.post(
+        "/surveys/observations/", {"card": card_a.pk, **OBSERVATION, "once": "obs-1"}
+    )
     assert response.status_code == 302
     observation = StaffObservation.objects.get()
     assert (observation.card, observation.recorded_by) == (card_a, staff)
@@ -36,7 +38,9 @@ def test_staff_record_an_observation_for_their_units_card(client_for, staff, car
 
 
 def test_another_units_card_is_refused(client_for, staff, card_a, card_b):
-    response = client_for(staff).post("/surveys/observations/", {"card": card_b.pk, **OBSERVATION})
+    response = client_for(staff).post(
+        "/surveys/observations/", {"card": card_b.pk, **OBSERVATION, "once": "obs-b"}
+    )
     assert response.status_code == 422
     assert "Brak podpisu na wniosku" in response.content.decode()  # typing kept
     assert not StaffObservation.objects.exists()
@@ -48,7 +52,8 @@ def test_another_units_card_is_refused(client_for, staff, card_a, card_b):
 
 def test_bad_frequency_keeps_the_rest(client_for, staff, card_a):
     response = client_for(staff).post(
-        "/surveys/observations/", {"card": card_a.pk, **OBSERVATION, "frequency": "0"}
+        "/surveys/observations/",
+        {"card": card_a.pk, **OBSERVATION, "frequency": "0", "once": "obs-0"},
     )
     assert response.status_code == 422
     assert "Brak podpisu na wniosku" in response.content.decode()
@@ -95,7 +100,8 @@ def test_round_asks_everyone_notifies_once_and_counts_contributions(
     due = (datetime.date.today() + datetime.timedelta(days=14)).isoformat()
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(coordinator).post(
-            "/surveys/rounds/", {"title": "Obserwacje 2026", "due_on": due, "message": ""}
+            "/surveys/rounds/",
+            {"title": "Obserwacje 2026", "due_on": due, "message": "", "once": "round-1"},
         )
     assert response.status_code == 302
     round_ = ObservationRound.objects.get()

@@ -45,6 +45,7 @@ def test_open_batch_from_the_list(operator, version, desk_a):
             "collected_on": "2026-11-02",
             "declared_count": "30",
             "double_entry": "on",
+            "once": "open-batch-1",  # the form's one-time key (double submit)
         },
     )
     batch = PaperBatch.objects.get()
@@ -60,7 +61,13 @@ def test_batch_form_errors_keep_input(operator, version, desk_a):
     future = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
     response = operator.post(
         "/surveys/paper/",
-        {"version": version.pk, "desk": desk_a.pk, "collected_on": future, "declared_count": "7"},
+        {
+            "version": version.pk,
+            "desk": desk_a.pk,
+            "collected_on": future,
+            "declared_count": "7",
+            "once": "open-batch-2",
+        },
     )
     assert response.status_code == 422
     page = response.content.decode()
@@ -210,5 +217,25 @@ def test_another_units_head_never_sees_the_batch(client_for, head_b, batch):
     assert f"/surveys/paper/{batch.pk}/" not in client.get("/surveys/paper/").content.decode()
 
 
-def test_own_units_head_sees_the_batch(client_for, head_a, batch):
-    assert client_for(head_a).get(f"/surveys/paper/{batch.pk}/").status_code == 200
+def test_sheets_are_seen_only_by_whoever_typed_them_and_the_coordinator(
+    client_for, head_a, auditor, coordinator, staff, batch, version, desk_a
+):
+    """The anonymity rule: the head of the operator's unit and the auditor do not see
+    the staff member's sheets; a head sees a batch they typed in themselves."""
+    for user in (head_a, auditor):
+        client = client_for(user)
+        assert client.get(f"/surveys/paper/{batch.pk}/").status_code == 404
+        assert f"/surveys/paper/{batch.pk}/" not in client.get("/surveys/paper/").content.decode()
+    for user in (staff, coordinator):
+        client = client_for(user)
+        assert client.get(f"/surveys/paper/{batch.pk}/").status_code == 200
+        assert f"/surveys/paper/{batch.pk}/" in client.get("/surveys/paper/").content.decode()
+    own = batch_open(
+        operator=head_a,
+        version=version,
+        desk=desk_a,
+        collected_on=datetime.date(2026, 11, 3),
+        declared_count=1,
+    )
+    assert client_for(head_a).get(f"/surveys/paper/{own.pk}/").status_code == 200
+    assert client_for(staff).get(f"/surveys/paper/{own.pk}/").status_code == 404
