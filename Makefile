@@ -56,6 +56,8 @@ lint: install
 typecheck: install
 	DEBUG=1 $(BIN)/mypy .
 
+# In parallel (pytest-xdist: a test database per worker, on SQLite and PostgreSQL alike).
+PYTEST_ARGS ?= -n auto
 pytest: install translations
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)

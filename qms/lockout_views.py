@@ -62,7 +62,7 @@ def lockout_list(request: AuthedRequest) -> HttpResponse:
                 _("Unlocked: %(username)s, %(address)s.")
                 % {"username": username or "—", "address": ip_address or "—"},
             )
-        return redirect("lockouts")
+        return redirect("dashboard:lockouts")
     return render(
         request,
         "qms/lockouts.html",

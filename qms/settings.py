@@ -417,7 +417,7 @@ CONTENT_SECURITY_POLICY = {
 
 # After LOGIN_FAILURE_LIMIT failed sign-ins for one username, or from one client address
 # (either is enough), sign-in is refused for LOGIN_COOLOFF_MINUTES after the last failure;
-# the quality coordinator can lift it sooner at /accounts/lockouts/.
+# the quality coordinator can lift it sooner at /dashboard/lockouts/.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1)
 AUTHENTICATION_BACKENDS = [

@@ -4,7 +4,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application, Site
 
-from qms import views
+from qms import lockout_views, views
 from qms.review.site import ReviewApp
 from qms.roles import is_authenticated
 from surveys.site import SurveysApp
@@ -19,6 +19,8 @@ class DashboardApp(Application):
     menu_template_name = "qms/menu_dashboard.html"
 
     index_path = path("", views.home, name="index")
+    # Login throttling: lift a lockout (quality coordinator, administrators).
+    lockouts_path = path("lockouts/", lockout_views.lockout_list, name="lockouts")
 
 
 class CatalogueApp(Application):

@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from viewflow.contrib.auth import AuthViewset
 
-from qms import lockout_views, views
+from qms import views
 from qms.site import site
 
 urlpatterns = [
@@ -12,8 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ankieta/", include("surveys.urls")),
     path("api/", include("surveys.api_urls")),
-    # Login throttling: lift a lockout (quality coordinator, administrators).
-    path("accounts/lockouts/", lockout_views.lockout_list, name="lockouts"),
     path("accounts/", AuthViewset(login_view=views.LoginView.as_view()).urls),
     path("", RedirectView.as_view(url="/dashboard/", permanent=False), name="home"),
     path("", site.urls),

@@ -137,7 +137,7 @@ POLICY: dict[str, Rule] = {
     "password_reset_confirm": Rule(PUBLIC),
     "password_reset_complete": Rule(PUBLIC),
     "profile": Rule(SIGNED_IN),
-    "lockouts": Rule(COORDINATOR, post=COORDINATOR),  # lifting a sign-in lockout
+    "dashboard:lockouts": Rule(COORDINATOR, post=COORDINATOR),  # lifting a sign-in lockout
     # --- the public survey and the API ------------------------------------------------
     "ankieta:form": Rule(PUBLIC, post=PUBLIC),
     "ankieta:pilot": Rule(PUBLIC, post=PUBLIC),
@@ -259,7 +259,7 @@ ADMIN_MODELS = {
     "review_pack": ("v", "v"),
     "review_peerfile": ("v", "v"),
     "axes_accessattempt": ("", ""),  # sign-in records: the administrator's (the
-    "axes_accesslog": ("", ""),  # coordinator lifts lockouts at /accounts/lockouts/)
+    "axes_accesslog": ("", ""),  # coordinator lifts lockouts at /dashboard/lockouts/)
     "axes_accessfailurelog": ("", ""),
 }
 ADMIN = who(LOGIN, coordinator=OK, auditor=OK)  # the admin's own pages

@@ -18,7 +18,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/accounts/login/"
-LOCKOUTS = "/accounts/lockouts/"
+LOCKOUTS = "/dashboard/lockouts/"
 POLISH = "Zbyt wiele nieudanych prób logowania."
 ENGLISH = "Too many failed sign-in attempts. Try again in 15 minutes or ask the quality"
 WRONG = "wrong"
@@ -140,7 +140,7 @@ def test_the_coordinator_unlocks_and_the_user_signs_in_again(staff, coordinator,
     assert "192.0.2.7" in page.content.decode()
 
     response = coordinator_client.post(LOCKOUTS, {"username": "staff", "ip_address": "192.0.2.7"})
-    assert response.status_code == 302 and response["Location"] == reverse("lockouts")
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard:lockouts")
     assert sign_in(locked, "staff", "password").status_code == 302
     entry = AuditEntry.objects.get(action=AuditEntry.Action.LOGIN_UNLOCK)
     assert entry.user == coordinator
