@@ -47,7 +47,7 @@ from qms.review.models import (
     default_analysis_due_on,
 )
 from qms.roles import is_coordinator
-from surveys import privacy
+from surveys import analysis, privacy
 from surveys.models import Answer, QuestionnaireVersion, StaffObservation
 
 log = logging.getLogger(__name__)
@@ -642,7 +642,8 @@ def remeasurement_evidence(item: Remeasurement) -> str:
         if ind is None:
             return _("not measured")
         if ind.value is None:
-            return _("n = %(n)s (too few answers to show)") % {"n": ind.n}
+            # Not even the count: the item's evidence is read by the unit's head.
+            return _("fewer than %(min)s answers: not shown") % {"min": analysis.MIN_SHOWN}
         if ind.low is None:
             return f"{ind.value:.2f} (n = {ind.n})"
         return f"{ind.value:.2f} [{ind.low:.2f}–{ind.high:.2f}] (n = {ind.n})"

@@ -464,3 +464,20 @@ def test_the_release_from_the_screen(client_for, coordinator, cycle, six_on_a2, 
     assert client.post(RELEASE).status_code == 302  # again: nothing more happens
     assert AuditEntry.objects.filter(action=AuditEntry.Action.FREE_TEXT_RELEASE).count() == 1
     assert "data-released" in client.get(LIST).content.decode()
+
+
+def test_remeasurement_evidence_never_shows_a_small_groups_count():
+    """The item's evidence is read by the unit's head: a suppressed indicator says only
+    that it is below the minimum group, not how many answered."""
+    from django.utils import translation
+
+    from qms.review.models import Cycle, Indicator, Remeasurement
+    from qms.review.services import remeasurement_evidence
+
+    before = Indicator(cycle=Cycle(year=2025), value=0.5, low=0.4, high=0.6, n=60)
+    after = Indicator(value=None, n=6)
+    item = Remeasurement(cycle=Cycle(year=2026), before=before, after=after, target=0.8)
+    with translation.override("pl"):
+        text = remeasurement_evidence(item)
+    assert "mniej niż 10 odpowiedzi" in text
+    assert "6" not in text.split("po (2026)")[-1]
