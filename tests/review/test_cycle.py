@@ -91,7 +91,7 @@ def test_a_late_run_catches_up_and_says_so(cycle, breach, client_for, coordinato
 
     page = client_for(coordinator).get(f"/review/cycles/{YEAR}/").content.decode()
     assert "data-late" in page
-    assert "ran late" in page or "z opóźnieniem" in page
+    assert "z opóźnieniem" in page  # Polish, the office's default language
 
 
 def test_only_the_last_due_reminder_is_sent_after_a_gap(cycle, coordinator):
@@ -180,7 +180,7 @@ def test_the_broker_down_on_run_now_says_so_and_the_sweep_catches_up(
     monkeypatch.setattr(tasks.advance_cycles, "delay", down)
     response = client_for(coordinator).post("/review/run/", follow=True)
     assert response.status_code == 200
-    assert "next daily run" in response.content.decode() or "codzienne" in response.content.decode()
+    assert "codzienne" in response.content.decode()
     assert not cycle.steps.exists()
     run_on(AUG_30 + datetime.timedelta(days=2))
     assert "deliver" in done_steps(cycle)
@@ -202,7 +202,7 @@ def test_a_breach_becomes_one_nonconformity_with_its_evidence(cycle, breach, car
     nc = finding.nonconformity
     assert nc.unit == card_a.unit and nc.service_card == card_a
     assert nc.status == Status.TRIAGE
-    assert "20" not in nc.evidence_summary or "60" in nc.evidence_summary
+    assert "z 60 odpowiedzi" in nc.evidence_summary  # the whole card's sample, n = 60
     assert "33 %" in nc.evidence_summary  # 20/60, aggregated, never a response
 
 
@@ -292,7 +292,7 @@ def test_waiting_item_is_remeasured_and_the_coordinator_confirms(
     client_for(coordinator).post(f"/review/remeasurements/{item.pk}/", {"effective": "1"})
     nc.refresh_from_db()
     assert nc.status == Status.CLOSED
-    assert "Before (2026)" in nc.verdict_evidence or "Przed (2026)" in nc.verdict_evidence
+    assert "Przed (2026)" in nc.verdict_evidence  # the record's language: the office's
 
 
 def test_a_closed_item_breached_again_is_reopened_with_both_cycles(cycle, breach, card_a):
@@ -430,7 +430,7 @@ def test_dates_out_of_order_get_a_clear_message_and_keep_the_input(cycle, coordi
     page = client_for(coordinator).post(f"/review/cycles/{YEAR}/edit/", data)
     assert page.status_code == 200
     text = page.content.decode()
-    assert "analysis deadline must not be before" in text or "Termin analizy" in text
+    assert "Termin analizy" in text
     assert f"{YEAR}-07-01" in text
     cycle.refresh_from_db()
     assert cycle.analysis_due_on == AUG_30

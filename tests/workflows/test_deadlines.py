@@ -126,16 +126,23 @@ def test_deadline_policy_takes_one_or_two_reminders(value, ok):
             policy.clean()
 
 
-def test_no_reminder_for_a_step_given_less_time_than_the_reminder_lead(coordinator, card_a, head_a):
+def test_no_reminder_for_a_step_given_less_time_than_the_reminder_lead(
+    coordinator, card_a, head_a, django_capture_on_commit_callbacks
+):
     # Triage gets 5 working days and the first reminder is 5 days before: it would fire at
     # once, together with the assignment notice. It is skipped.
-    with time_machine.travel(timezone.make_aware(MONDAY), tick=False):
+    with (
+        time_machine.travel(timezone.make_aware(MONDAY), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         nc = nonconformity_register(
             user=coordinator, title="T", description="x", source=Source.AUDIT, unit=card_a.unit
         )
         fire_timers()
+    assert len(notes(coordinator, "assigned")) == 1  # the assignment notice went out
     assert notes(coordinator, "remind") == []
-    assert nc.status == Status.TRIAGE
+    nc.refresh_from_db()
+    assert nc.status == Status.TRIAGE  # and the step still waits for the coordinator
 
 
 def test_reassigning_an_action_hands_over_the_action_too(

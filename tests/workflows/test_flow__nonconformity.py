@@ -305,10 +305,12 @@ def test_verify_at_next_measurement_waits_then_closes(
     assert nc.status == Status.CLOSED
 
 
-def test_reopen_a_closed_item(client_for, coordinator, head_a, staff, nc, category):
-    test_accept_analyse_plan_implement_effective_closed(
-        client_for, coordinator, head_a, staff, nc, category
-    )
+def test_reopen_a_closed_item(client_for, coordinator, head_a, nc):
+    from tests.review.conftest import walk_to_closed  # through the services
+
+    walk_to_closed(nc)
+    nc.refresh_from_db()
+    assert nc.status == Status.CLOSED
     client = client_for(coordinator)
     assert client.post(f"/nonconformities/{nc.pk}/reopen/", {"reason": ""}).status_code == 302
     nc.refresh_from_db()
