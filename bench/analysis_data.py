@@ -655,12 +655,12 @@ def submit_observation(plan: ObservationPlan) -> int:
 
 def expected_breaches(cycle_pk: int) -> set[tuple[int, str]]:
     """(standard pk, card code) of every breach of a cycle, computed straight from SQL
-    aggregates and statsmodels' Wilson interval — independently of qms.review."""
+    aggregates and statsmodels' Wilson interval — independently of review."""
     from django.db.models import Count, F, Q, Sum
     from statsmodels.stats.proportion import proportion_confint
 
     from qms.models import ServiceCard
-    from qms.review.models import Cycle, Standard
+    from review.models import Cycle, Standard
     from surveys.analysis import POSITIVE
     from surveys.models import Answer, StaffObservation
 

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from qms.review.models import Cycle
+    from review.models import Cycle
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -112,7 +112,7 @@ def setup_django(args: argparse.Namespace, *, recreate: bool) -> None:
 
 def review_years(today: date) -> list[int]:
     """The last three years whose analysis date (30 August) has passed."""
-    from qms.review.models import default_analysis_due_on
+    from review.models import default_analysis_due_on
 
     last = today.year if today >= default_analysis_due_on(today.year) else today.year - 1
     return [last - 2, last - 1, last]
@@ -132,8 +132,8 @@ def child_generate(args: argparse.Namespace) -> dict[str, Any]:
 
     from bench import analysis_data
     from qms.models import ServiceCard, User
-    from qms.review import services
-    from qms.review.models import Cycle
+    from review import services
+    from review.models import Cycle
     from surveys.models import Answer, Response, StaffObservation
 
     started = time.monotonic()
@@ -306,8 +306,8 @@ def child_measure(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection, transaction
 
     from qms.models import OrgUnit
-    from qms.review import packs, services
-    from qms.review.models import Cycle, Finding, Indicator, Pack, Step
+    from review import packs, services
+    from review.models import Cycle, Finding, Indicator, Pack, Step
     from surveys.selectors import answer_frame
     from workflows.models import Nonconformity
 

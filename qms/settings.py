@@ -100,9 +100,10 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "qms.apps.QmsConfig",
+    "notifications",
     "surveys",
     "workflows",
-    "qms.review",
+    "review",
 ]
 
 MIDDLEWARE = [
@@ -242,7 +243,7 @@ CELERY_BEAT_SCHEDULE = {
     # The annual review cycle: every due step of every open cycle, once (idempotent;
     # catches up after downtime). Daily at 06:00, and on demand from /review/.
     "review-cycle": {
-        "task": "qms.review.tasks.advance_cycles",
+        "task": "review.tasks.advance_cycles",
         "schedule": crontab(hour=6, minute=0),
     },
     # Staff who have not contributed to an observation round near its due date.

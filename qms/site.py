@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application, Site
 
 from qms import lockout_views, views
-from qms.review.site import ReviewApp
 from qms.roles import is_authenticated
+from review.site import ReviewApp
 from surveys.site import SurveysApp
 from workflows.site import NonconformitiesApp
 

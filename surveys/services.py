@@ -8,11 +8,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications.services import notify_once
 from qms.models import OrgUnit, ServiceCard, User
-from qms.notifications import notify
 from qms.roles import Role, is_coordinator
 from surveys import default_questionnaire as default
 from surveys import selectors
@@ -884,17 +885,30 @@ def round_close(*, round_: ObservationRound, user: User) -> ObservationRound:
 
 
 def round_notify(*, round_id: int, today: datetime.date | None = None) -> int:
-    """E-mail each participant once that the round is open (idempotent, concurrency-safe)."""
+    """Tell each participant once that the round is open (inbox + e-mail; idempotent,
+    concurrency-safe): the claim and the notification commit together."""
     today = today or timezone.localdate()
     sent = 0
-    for task in RoundParticipant.objects.filter(round_id=round_id, notified_on__isnull=True):
-        # Claim the row first: a second sweep (or worker) finds it claimed and skips it.
-        claimed = RoundParticipant.objects.filter(pk=task.pk, notified_on__isnull=True).update(
-            notified_on=today
-        )
-        if claimed:
-            sent += notify(task.user, "round_opened", {"round": task.round})
+    for task in RoundParticipant.objects.filter(
+        round_id=round_id, notified_on__isnull=True
+    ).select_related("round", "user"):
+        with transaction.atomic():
+            # Claim the row: a second sweep (or worker) finds it claimed and skips it.
+            if RoundParticipant.objects.filter(pk=task.pk, notified_on__isnull=True).update(
+                notified_on=today
+            ):
+                sent += _round_notify(task, "round_opened", "opened")
     return sent
+
+
+def _round_notify(task: RoundParticipant, template: str, what: str) -> bool:
+    return notify_once(
+        task.user,
+        template,
+        {"round": task.round},
+        key=f"round:{task.round_id}:{what}:{task.user_id}",
+        url=reverse("surveys_staff:observation_list"),
+    )
 
 
 REMIND_DAYS_BEFORE_DUE = 3
@@ -911,11 +925,11 @@ def round_send_reminders(*, today: datetime.date | None = None) -> int:
     ).select_related("round", "user")
     sent = 0
     for task in due:
-        claimed = RoundParticipant.objects.filter(pk=task.pk, reminded_on__isnull=True).update(
-            reminded_on=today
-        )
-        if claimed:
-            sent += notify(task.user, "round_reminder", {"round": task.round})
+        with transaction.atomic():
+            if RoundParticipant.objects.filter(pk=task.pk, reminded_on__isnull=True).update(
+                reminded_on=today
+            ):
+                sent += _round_notify(task, "round_reminder", "remind")
     return sent
 
 

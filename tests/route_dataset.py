@@ -205,7 +205,7 @@ def build() -> World:
 
 def _add_notice_needles(world: World) -> None:
     """What each unit's head was told of its pack ("Wyniki 2026 dla B: …")."""
-    from workflows.models import Notification
+    from notifications.models import Notification
 
     for target in world.slots["pack_task"]:
         if not target.extra and target.unit:
@@ -216,8 +216,8 @@ def _add_notice_needles(world: World) -> None:
 
 
 def _build():  # untyped like the tests (pyproject.toml): factories defeat mypy
-    from qms.review import services as review
-    from qms.review.models import Cycle, Pack, Remeasurement, Standard
+    from review import services as review
+    from review.models import Cycle, Pack, Remeasurement, Standard
     from surveys import services as surveys
     from surveys.models import Answer, Channel, Desk
     from tests.review.conftest import answer, walk_to_measurement
@@ -473,7 +473,7 @@ def _build():  # untyped like the tests (pyproject.toml): factories defeat mypy
     pack_tasks = {code: review.pack_tasks(packs[code]).get() for code in ("A", "B")}
     remeasurement = Remeasurement.objects.get(cycle=cycle)
 
-    from qms.review import benchmarking
+    from review import benchmarking
 
     document = benchmarking.export_document(cycle)
     document["office"] = {"name": "Urząd Miasta Porównawczo", "city": "Porównawczo"}

@@ -501,7 +501,7 @@ FINGERPRINT = {
     "workflows.Nonconformity": ["status", "responsible_id", "plan_round", "verdict", "unit_id"],
     "workflows.Action": ["owner_id", "done_on"],
     "workflows.Event": [],
-    "workflows.Notification": ["read_at"],
+    "notifications.Notification": ["read_at"],
     "workflows.CauseCategory": ["is_active"],
     "workflows.DeadlinePolicy": ["triage_days"],
     "workflows.Absence": [],

@@ -433,30 +433,6 @@ class Event(models.Model):
         return f"{labels.get(self.from_status, '—')} → {labels.get(self.to_status, self.to_status)}"
 
 
-class Notification(models.Model):
-    """The in-app inbox; every notification is also e-mailed in the user's language."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("message"))
-    url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    # Claim key: a reminder or escalation is created once, however often a sweep runs.
-    key = models.CharField(max_length=120, unique=True, null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self):
-        return self.subject
-
-
 class NonconformityProcess(Process):
     """The viewflow process of one nonconformity; `artifact` is the Nonconformity."""
 

@@ -18,7 +18,7 @@ from qms.models import OrgUnit, User
 from qms.roles import can_read_everything, is_coordinator
 from qms.selectors import managed_unit_ids
 from workflows.flows import NonconformityFlow
-from workflows.models import OPEN_STATUSES, Action, Nonconformity, Notification, Status
+from workflows.models import OPEN_STATUSES, Action, Nonconformity, Status
 
 
 def visible_nonconformities(user: User) -> QuerySet[Nonconformity]:
@@ -154,7 +154,3 @@ def similar_items(nc: Nonconformity, user: User) -> QuerySet[Nonconformity]:
         .select_related("unit", "service_card")
         .order_by("-year", "-sequence")[:20]
     )
-
-
-def inbox(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user)

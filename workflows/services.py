@@ -11,9 +11,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -24,6 +22,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from notifications.services import notify_once
 from qms.models import Office, OrgUnit, ServiceCard, ServiceCardRevision, User
 from qms.roles import Role, is_coordinator
 from workflows.flows import NonconformityFlow
@@ -33,11 +32,9 @@ from workflows.models import (
     DeadlinePolicy,
     Event,
     Nonconformity,
-    Notification,
     Severity,
     Status,
 )
-from workflows.notifications import notify_once
 from workflows.workdays import add_working_days, working_days_between
 
 HUMAN_STEPS = {"triage", "analysis", "planning", "plan_review", "implement", "verification"}
@@ -663,30 +660,3 @@ def task_escalate(*, escalation: Task, today: datetime.date | None = None) -> in
             % {"step": host.flow_task.task_title, "due": due, "owner": host.owner},
         )
     return sent
-
-
-def notification_email(*, notification_id: int) -> bool:
-    """E-mail an inbox entry once (claimed by a conditional update)."""
-    notification = Notification.objects.select_related("user").get(pk=notification_id)
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-        emailed_at=timezone.now()
-    )
-    if not claimed or not notification.user.email:
-        return False
-    url = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
-    send_mail(
-        notification.subject,
-        f"{notification.body}\n{url}".strip(),
-        None,
-        [notification.user.email],
-    )
-    return True
-
-
-@transaction.atomic
-def notification_mark_read(*, notification: Notification, user: User) -> None:
-    if notification.user_id != user.pk:
-        raise PermissionDenied
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])

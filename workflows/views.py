@@ -13,6 +13,8 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from notifications import selectors as notification_selectors
+from notifications import services as notification_services
 from qms.models import OrgUnit
 from qms.once import create_once, form_key
 from qms.views import AuthedRequest, apply_service_errors, require
@@ -343,11 +345,13 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         read = request.POST.get("read", "")
         if not read.isdigit():
             raise Http404
-        notification = get_object_or_404(selectors.inbox(request.user), pk=int(read))
-        services.notification_mark_read(notification=notification, user=request.user)
+        notification = get_object_or_404(notification_selectors.inbox(request.user), pk=int(read))
+        notification_services.notification_mark_read(notification=notification, user=request.user)
         if notification.url:
             return redirect(notification.url)
         return redirect(reverse("nonconformities:inbox"))
     return render(
-        request, "workflows/inbox.html", {"notifications": selectors.inbox(request.user)[:200]}
+        request,
+        "workflows/inbox.html",
+        {"notifications": notification_selectors.inbox(request.user)[:200]},
     )

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from qms.models import FormKey, ServiceCardRevision
-from qms.review.models import Cycle, Standard
+from review.models import Cycle, Standard
 from surveys.models import (
     Desk,
     ObservationRound,

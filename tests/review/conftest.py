@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from qms.review.models import Cycle, Standard
+from review.models import Cycle, Standard
 from surveys.models import Answer, Channel, Response
 from surveys.services import questionnaire_install_default
 

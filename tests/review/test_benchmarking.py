@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qms.models import Office
-from qms.review import benchmarking
-from qms.review.models import Indicator, PeerFile, PeerIndicator
+from review import benchmarking
+from review.models import Indicator, PeerFile, PeerIndicator
 from tests.review.conftest import YEAR
 
 pytestmark = pytest.mark.django_db

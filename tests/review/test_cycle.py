@@ -9,10 +9,11 @@ from django.db import connection
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from qms.review import services
-from qms.review.models import Cycle, Finding, Indicator, Pack, Remeasurement, Step
+from notifications.models import Notification
+from review import services
+from review.models import Cycle, Finding, Indicator, Pack, Remeasurement, Step
 from tests.review.conftest import YEAR, answer, at
-from workflows.models import Nonconformity, Notification, Status
+from workflows.models import Nonconformity, Status
 
 AUG_30 = datetime.date(YEAR, 8, 30)
 MAY = datetime.date(YEAR, 5, 10)
@@ -105,7 +106,7 @@ def test_only_the_last_due_reminder_is_sent_after_a_gap(cycle, coordinator):
 def test_a_step_killed_half_way_leaves_nothing_and_is_finished_next_time(
     cycle, breach, monkeypatch
 ):
-    from qms.review import packs
+    from review import packs
 
     real = packs.pack_store
     built = []
@@ -172,7 +173,7 @@ def test_two_workers_at_once_do_each_step_once(role_groups, cycle, breach):
 def test_the_broker_down_on_run_now_says_so_and_the_sweep_catches_up(
     cycle, breach, client_for, coordinator, monkeypatch
 ):
-    from qms.review import tasks
+    from review import tasks
 
     def down(*args, **kwargs):
         raise OSError("Connection refused")
@@ -216,7 +217,7 @@ def test_no_breach_when_the_interval_reaches_the_target_or_the_sample_is_small(
 
 
 def test_a_unit_override_replaces_the_office_standard(cycle, breach, useful_standard, unit_a):
-    from qms.review.models import Standard
+    from review.models import Standard
 
     Standard.objects.create(
         name_pl="A: 20%",
@@ -230,7 +231,7 @@ def test_a_unit_override_replaces_the_office_standard(cycle, breach, useful_stan
 
 
 def test_document_errors_above_the_limit_become_a_finding(cycle, card_a, staff, useful_standard):
-    from qms.review.models import Standard
+    from review.models import Standard
     from surveys.models import StaffObservation
 
     Standard.objects.create(
@@ -322,7 +323,7 @@ def _close(nc: Nonconformity) -> None:
 
 
 def _open_task(pack, name):
-    from qms.review.services import pack_tasks
+    from review.services import pack_tasks
 
     return next(
         t for t in pack_tasks(pack) if t.flow_task.name == name and t.status == STATUS.ASSIGNED
@@ -450,7 +451,7 @@ def test_the_heads_dashboard_lists_their_pack_task_only(
 def test_a_standard_for_an_unknown_question_is_refused_and_the_input_kept(
     survey, coordinator, client_for
 ):
-    from qms.review.models import Standard
+    from review.models import Standard
 
     data = {
         "name_pl": "Przydatność",

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from qms.models import Office
-from qms.review import demo, services
-from qms.review.models import Cycle, Pack, PeerFile
+from review import demo, services
+from review.models import Cycle, Pack, PeerFile
 from tests.review.conftest import at
 
 TODAY = datetime.date(2026, 11, 21)

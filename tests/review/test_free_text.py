@@ -13,8 +13,8 @@ import pytest
 from django.utils import timezone
 
 from qms.models import AuditEntry
-from qms.review import packs, services
-from qms.review.models import FreeTextMask, Pack
+from review import packs, services
+from review.models import FreeTextMask, Pack
 from surveys.models import Answer, Channel, Response
 from tests.factories import ServiceCardFactory, ServiceCardRevisionFactory
 from tests.review.conftest import YEAR
@@ -471,8 +471,8 @@ def test_remeasurement_evidence_never_shows_a_small_groups_count():
     that it is below the minimum group, not how many answered."""
     from django.utils import translation
 
-    from qms.review.models import Cycle, Indicator, Remeasurement
-    from qms.review.services import remeasurement_evidence
+    from review.models import Cycle, Indicator, Remeasurement
+    from review.services import remeasurement_evidence
 
     before = Indicator(cycle=Cycle(year=2025), value=0.5, low=0.4, high=0.6, n=60)
     after = Indicator(value=None, n=6)

@@ -19,8 +19,8 @@ from tests.conftest import ROOT
 
 SETUP = """
 import datetime
-from qms.review import demo
-from qms.review.models import Cycle, Standard
+from review import demo
+from review.models import Cycle, Standard
 from surveys.models import QuestionnaireVersion
 version = QuestionnaireVersion.objects.get(status="active")
 demo.generate_responses(version, 2026, seed=1)

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import time_machine
 
-from qms.review import packs
-from qms.review.models import Cycle, Indicator, Pack
 from qms.roles import Role
+from review import packs
+from review.models import Cycle, Indicator, Pack
 from surveys.models import Answer, Channel, Response, StaffObservation
 from tests.factories import UserFactory
 from tests.review.conftest import YEAR, answer
@@ -261,7 +261,7 @@ def test_trend_table_has_a_column_per_cycle_and_flags_the_last_change():
 
 
 def test_objectives_count_cards_met_breached_and_too_few():
-    from qms.review.indicators import Rule, effective_rules
+    from review.indicators import Rule, effective_rules
 
     indicators = pd.DataFrame(
         [
@@ -370,7 +370,7 @@ def answered(cycle, card_a, card_b, head_a, unit_a, coordinator):
             unit=unit_a,
             service_card=card_a,
         )
-    from qms.review import services
+    from review import services
 
     services.store_indicators(cycle, services.compute_indicators(cycle))
     return cycle
@@ -519,7 +519,7 @@ def test_pack_file_access(cast, deputy_a, client_for, stored, pack, expected, fm
 
 
 def packs_views_content_type(fmt: str) -> str:
-    from qms.review.pack_views import CONTENT_TYPES
+    from review.pack_views import CONTENT_TYPES
 
     return CONTENT_TYPES[fmt]
 

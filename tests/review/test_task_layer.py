@@ -7,8 +7,8 @@ import pytest
 from viewflow.workflow.flow import Flow
 from viewflow.workflow.status import STATUS
 
-from qms.review.models import Pack
-from qms.review.services import pack_tasks
+from review.models import Pack
+from review.services import pack_tasks
 from tests.review.conftest import YEAR, answer
 from tests.review.test_cycle import MAY, run_on
 from workflows import task_layer

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 
+from notifications.models import Notification
 from surveys.models import ObservationRound, RoundParticipant, StaffObservation
 from surveys.services import (
     observation_record,
@@ -109,6 +110,9 @@ def test_round_asks_everyone_notifies_once_and_counts_contributions(
     assert asked == {"staff", "head_a", "head_b"}  # staff and heads; not coordinator/auditor
     assert sorted(m.to[0] for m in mail.outbox) == ["b@urzad.example", "staff@urzad.example"]
     assert "Obserwacje 2026" in mail.outbox[0].subject
+    # Everyone asked has it in the inbox too, those without an e-mail address included.
+    inbox = Notification.objects.filter(key__startswith=f"round:{round_.pk}:opened:")
+    assert set(inbox.values_list("user__username", flat=True)) == {"staff", "head_a", "head_b"}
     assert round_notify(round_id=round_.pk) == 0  # a second sweep sends nothing
 
     observation_record(
@@ -127,7 +131,9 @@ def test_round_asks_everyone_notifies_once_and_counts_contributions(
     assert "Odpowiedziało: 2 z 3" in page and "Gdzie złożyć?" in page
 
 
-def test_reminder_goes_once_near_the_due_date(coordinator, staff, head_b):
+def test_reminder_goes_once_near_the_due_date(
+    coordinator, staff, head_b, django_capture_on_commit_callbacks
+):
     staff.email, head_b.email = "staff@urzad.example", "b@urzad.example"
     staff.save()
     head_b.save()
@@ -139,22 +145,24 @@ def test_reminder_goes_once_near_the_due_date(coordinator, staff, head_b):
     mail.outbox.clear()
     assert round_send_reminders(today=today) == 0  # too early
     near = today + datetime.timedelta(days=8)
-    assert round_send_reminders(today=near) == 1
-    assert round_send_reminders(today=near) == 0
+    with django_capture_on_commit_callbacks(execute=True):  # e-mails go after commit
+        assert round_send_reminders(today=near) == 1
+        assert round_send_reminders(today=near) == 0
     assert mail.outbox[0].to == ["staff@urzad.example"]
     assert "Przypomnienie" in mail.outbox[0].subject
     round_.closed_on = near
     round_.save()
 
 
-def test_reminder_in_the_users_language(coordinator, staff):
+def test_reminder_in_the_users_language(coordinator, staff, django_capture_on_commit_callbacks):
     staff.email, staff.language = "staff@urzad.example", "en"
     staff.save()
     today = datetime.date(2026, 11, 21)
     round_ = round_open(
         user=coordinator, title="R", due_on=today + datetime.timedelta(days=2), today=today
     )
-    round_notify(round_id=round_.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        round_notify(round_id=round_.pk)
     assert mail.outbox[-1].subject.startswith("Please record what clients ask")
 
 

@@ -8,8 +8,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from notifications.models import Notification
 from tests.workflows.conftest import open_task, walk_to_implementation
-from workflows.models import Notification, Source, Status
+from workflows.models import Source, Status
 from workflows.services import nonconformity_register, nonconformity_triage
 from workflows.tasks import fire_timers
 

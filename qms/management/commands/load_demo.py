@@ -84,7 +84,7 @@ class Command(BaseCommand):
         from workflows import demo
 
         demo.load()
-        from qms.review import demo as review_demo
+        from review import demo as review_demo
 
         cycles = 0 if options["no_history"] else review_demo.load()
         self.stdout.write(
