@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from bench.models import BaselineSubmission
 from surveys import ratelimit, selectors
 from surveys.models import Channel, Question, Response
-from surveys.services import _insert_response
+from surveys.services import response_store
 from surveys.views import client_address
 
 YES_NO = [("yes", "yes"), ("no", "no")]
@@ -82,8 +82,8 @@ def floor(request: HttpRequest) -> HttpResponse:
         service_card=card,
         service_revision_id=card.revision_in_force_id,  # type: ignore[attr-defined]
     )
-    # The same INSERTs as response_submit (bench code may reach into the service).
-    _insert_response(response, _floor_rows(version.pk), get_random_string(32))
+    # The same store as response_submit.
+    response_store(response=response, rows=_floor_rows(version.pk), nonce=get_random_string(32))
     return redirect("bench_baseline_done")
 
 

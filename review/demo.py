@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from qms.models import ServiceCard
-from review import services
+from review import benchmarking, services
 from review.models import Cycle
 from surveys.models import Answer, Channel, Question, QuestionnaireVersion, Response
+from workflows.steps import coordinator_user
 
 RESPONSES_PER_YEAR = 2400
 CHANNELS = [Channel.WEB, Channel.QR, Channel.KIOSK, Channel.PAPER, Channel.INTERVIEWER]
@@ -114,9 +115,6 @@ def load_peers(cycle: Cycle, seed: int = 7) -> int:
     """Benchmark files of six made-up peer offices, derived from this office's export
     (other sample sizes, shares moved a little), imported through the real import."""
     import json
-
-    from review import benchmarking
-    from workflows.services import coordinator_user
 
     coordinator = coordinator_user()
     rng = np.random.default_rng(seed)

@@ -17,8 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
+from review import pack_steps
 from review.models import Pack, PackProcess
 from workflows.flows import _not_routed
+from workflows.steps import responsible_for
+from workflows.workdays import add_working_days, at_morning
 
 ESCALATE_EVERY = 5  # working days
 
@@ -58,39 +61,24 @@ class PackFlow(flow.Flow):
         return activation.process
 
     def responsible(self, activation):
-        from workflows.services import responsible_for
-
         return responsible_for(activation.process.artifact.unit)
 
-    # --- deadlines (see review.services) -----------------------------------------
+    # --- deadlines (see review.pack_steps) -----------------------------------------
 
     def reminder_at(self, activation) -> datetime.datetime:
-        from review import services
-
-        return services.pack_reminder_moment(activation.task.previous.get())
+        return pack_steps.pack_reminder_moment(activation.task.previous.get())
 
     def escalation_at(self, activation) -> datetime.datetime:
-        from review import services
-
-        return services.pack_escalation_moment(activation.task.previous.get())
+        return pack_steps.pack_escalation_moment(activation.task.previous.get())
 
     def next_escalation_at(self, activation) -> datetime.datetime:
-        from workflows.services import _at_morning
-        from workflows.workdays import add_working_days
-
-        return _at_morning(add_working_days(timezone.localdate(), ESCALATE_EVERY))
+        return at_morning(add_working_days(timezone.localdate(), ESCALATE_EVERY))
 
     def send_reminder(self, activation) -> None:
-        from review import services
-
-        services.pack_remind(host=activation.task.previous.get().previous.get())
+        pack_steps.pack_remind(host=activation.task.previous.get().previous.get())
 
     def send_escalation(self, activation) -> None:
-        from review import services
-
-        services.pack_escalate(host=services.watched_task(activation.task))
+        pack_steps.pack_escalate(host=pack_steps.watched_task(activation.task))
 
     def still_open(self, activation) -> bool:
-        from review import services
-
-        return services.watched_task(activation.task).finished is None
+        return pack_steps.watched_task(activation.task).finished is None

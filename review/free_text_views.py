@@ -26,7 +26,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from qms.models import AuditEntry, OrgUnit
 from qms.services import audit_record
 from qms.views import AuthedRequest, apply_service_errors, require
-from review import selectors, services
+from review import selectors, services, tasks
 from review.models import Cycle, FreeTextMask
 from surveys import privacy
 from surveys.models import Answer
@@ -110,8 +110,6 @@ def _list_url(year: int, filters: dict[str, str], answer: int | None = None) -> 
 def _rebuild_packs_soon(request: AuthedRequest) -> None:
     """Queue the cycle sweep, which rebuilds the packs waiting for free text; if the
     worker is down, the next daily run does it (nothing is lost)."""
-    from review import tasks
-
     try:
         tasks.advance_cycles.delay()
     except (OSError, KombuOperationalError):

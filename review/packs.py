@@ -56,8 +56,11 @@ from qms.pdf import register_fonts
 from review import indicators as calc
 from review import selectors
 from review.models import Cycle, Finding, Indicator, Pack, Standard
+from review.selectors import period_responses, standard_rules
 from surveys import analysis, privacy
 from surveys.exports import neutralise_formula
+from surveys.models import Answer, Channel, Choice, StaffObservation, Suggestion
+from workflows.models import OPEN_STATUSES, Action, Event, Nonconformity, Source, Status
 from workflows.workdays import working_days_between
 
 MISSING_KEY = "card_missing"
@@ -517,8 +520,6 @@ def _question_labels(cycle: Cycle) -> dict[str, str]:
 
 
 def _choice_labels(cycle: Cycle, key: str) -> dict[str, str]:
-    from surveys.models import Choice
-
     return dict(
         Choice.objects.filter(question__version=cycle.version, question__key=key).values_list(
             "value", "label_pl"
@@ -534,8 +535,6 @@ def _card_titles(unit: OrgUnit | None = None) -> dict[str, str]:
 
 
 def _responses(cycle: Cycle, unit: OrgUnit | None) -> pd.DataFrame:
-    from review.services import period_responses
-
     rows = period_responses(cycle)
     if unit is not None:
         rows = rows.filter(service_card__unit=unit)
@@ -550,8 +549,6 @@ def _responses(cycle: Cycle, unit: OrgUnit | None) -> pd.DataFrame:
 def _answers(cycle: Cycle, unit: OrgUnit | None, keys: Sequence[str]) -> pd.DataFrame:
     """The cycle's answers to a few questions (by stable key): response, card, key,
     value, na."""
-    from review.services import period_responses
-    from surveys.models import Answer
 
     responses = period_responses(cycle)
     if unit is not None:
@@ -611,8 +608,6 @@ def pack_texts(cycle: Cycle, unit: OrgUnit | None) -> tuple[pd.DataFrame, str]:
 
 def _observations(cycle: Cycle, unit: OrgUnit | None) -> pd.DataFrame:
     """Staff observations of the cycle (the period services.cycle_observations reads)."""
-    from surveys.models import StaffObservation
-
     rows = StaffObservation.objects.filter(
         recorded_on__range=(datetime.date(cycle.year, 1, 1), cycle.analysis_due_on)
     )
@@ -864,8 +859,6 @@ def _headers(*names: str) -> dict[Any, Any]:
 
 
 def _label_channel(channel: str) -> str:
-    from surveys.models import Channel
-
     try:
         return str(Channel(channel).label)
     except ValueError:
@@ -945,8 +938,6 @@ def _reading_note() -> str:
 
 def unit_tables(cycle: Cycle, unit: OrgUnit) -> dict[str, pd.DataFrame]:
     """The unit's pack as DataFrames (internal column names), read from the database."""
-    from workflows.models import OPEN_STATUSES, Nonconformity
-
     current = selectors.indicator_frame(cycle, unit=unit)
     previous_cycle = selectors.previous_cycle(cycle)
     previous = (
@@ -1038,8 +1029,6 @@ def measure_labels() -> dict[str, str]:
 
 
 def _observation_kinds() -> dict[str, str]:
-    from surveys.models import StaffObservation
-
     return {str(k): str(v) for k, v in StaffObservation.Kind.choices}
 
 
@@ -1424,10 +1413,6 @@ def review_period(cycle: Cycle) -> tuple[datetime.date, datetime.date]:
 
 def management_tables(cycle: Cycle) -> dict[str, Any]:
     """The management-review inputs as DataFrames and figures, read from the database."""
-    from review.services import period_responses
-    from surveys.models import Suggestion
-    from workflows.models import OPEN_STATUSES, Action, Event, Nonconformity
-
     start, end = review_period(cycle)
     previous = selectors.previous_cycle(cycle)
 
@@ -1470,7 +1455,6 @@ def management_tables(cycle: Cycle) -> dict[str, Any]:
     # c) Quality objectives.
     card_rows = selectors.indicator_frame(cycle)
     card_rows = card_rows[card_rows["scope"] == Indicator.Scope.CARD]
-    from review.services import standard_rules
 
     rules, standards = standard_rules()
     objectives = (
@@ -1644,8 +1628,6 @@ def _trend_chart(trend: pd.DataFrame, questions: dict[str, str]) -> tuple[bytes,
 
 
 def _management_pdf(cycle: Cycle, tables: dict[str, Any]) -> bytes:
-    from workflows.models import Source, Status
-
     questions = _question_labels(cycle)
     options = _choice_labels(cycle, MISSING_KEY)
     measures = measure_labels()
@@ -1818,8 +1800,6 @@ def _management_pdf(cycle: Cycle, tables: dict[str, Any]) -> bytes:
 
 
 def _management_xlsx(cycle: Cycle, tables: dict[str, Any]) -> bytes:
-    from workflows.models import Source, Status
-
     questions = _question_labels(cycle)
     options = _choice_labels(cycle, MISSING_KEY)
     measures = measure_labels()

@@ -4,18 +4,21 @@ Coordinator: everything, and runs the cycle. Auditor (and the mayor): everything
 read-only. Department head (or deputy): their own unit's results packs and tasks only.
 """
 
+import datetime
+
 import pandas as pd
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from qms.models import OrgUnit, ServiceCardRevision, User
+from qms.models import OrgUnit, ServiceCard, ServiceCardRevision, User
 from qms.roles import can_read_everything, is_coordinator
 from qms.selectors import managed_unit_ids
-from review.models import Cycle, Finding, FreeTextMask, Indicator, Pack
-from surveys.models import Answer
-from surveys.selectors import can_read_single_responses
+from review import indicators as calc
+from review.models import Cycle, Finding, FreeTextMask, Indicator, Pack, Standard
+from surveys.models import Answer, Response, StaffObservation
+from surveys.selectors import answer_frame, can_read_single_responses
 
 # The questions whose answers are free text (stable keys of the default questionnaire).
 FREE_TEXT_KEYS = ("card_missing_text", "comments")
@@ -38,8 +41,6 @@ def can_review_free_text(user: User) -> bool:
 def free_text_answers(cycle: Cycle, *, unit: OrgUnit | None = None) -> QuerySet[Answer]:
     """The cycle's non-empty free-text answers (FREE_TEXT_KEYS) of live responses in the
     survey period; with `unit`, those about the unit's services."""
-    from review.services import period_responses
-
     responses = period_responses(cycle)
     if unit is not None:
         responses = responses.filter(service_card__unit=unit)
@@ -143,3 +144,62 @@ def revisions_since(pack: Pack) -> QuerySet[ServiceCardRevision]:
     return ServiceCardRevision.objects.filter(
         card__unit=pack.unit, created_at__gte=pack.delivered_at or pack.created_at
     ).select_related("card")
+
+
+# --- what the cycle's analysis and packs read ------------------------------------------
+
+
+def period_responses(cycle: Cycle):
+    return Response.objects.filter(
+        is_pilot=False,
+        version__questionnaire=cycle.version.questionnaire,
+        submitted_on__range=(cycle.survey_opens_on, cycle.survey_closes_on),
+    )
+
+
+def cycle_answers(cycle: Cycle) -> pd.DataFrame:
+    """The answer frame of the cycle's survey period (live responses only)."""
+    return answer_frame(
+        period=(cycle.survey_opens_on, cycle.survey_closes_on),
+        questionnaire=cycle.version.questionnaire_id,
+    )
+
+
+def cycle_observations(cycle: Cycle) -> pd.DataFrame:
+    """Staff observations recorded in the cycle's year, as estimated occurrences a month."""
+    rows = StaffObservation.objects.filter(
+        recorded_on__range=(datetime.date(cycle.year, 1, 1), cycle.analysis_due_on)
+    ).values_list("card__code", "card__unit__code", "kind", "frequency", "period")
+    frame = pd.DataFrame.from_records(
+        list(rows), columns=["card", "unit", "kind", "frequency", "period"]
+    )
+    if frame.empty:
+        return pd.DataFrame(columns=calc.OBSERVATION_COLUMNS)
+    per_month = {str(k): v for k, v in StaffObservation.PER_MONTH.items()}
+    frame["monthly"] = frame["frequency"] * frame["period"].map(per_month)
+    return frame[calc.OBSERVATION_COLUMNS]
+
+
+def standard_rules() -> tuple[pd.DataFrame, dict[int, Standard]]:
+    """The rule in force for every card (review.indicators.effective_rules), and the
+    active standards by id: what the findings and the packs both hold indicators to."""
+    standards = {
+        s.pk: s for s in Standard.objects.filter(is_active=True).select_related("unit", "card")
+    }
+    rules = [
+        calc.Rule(
+            standard=s.pk,
+            measure=s.measure,
+            key=s.indicator_key,
+            target=s.target,
+            minimum_sample=s.minimum_sample,
+            upper_limit=s.is_upper_limit,
+            unit=s.unit.code if s.unit else None,
+            card=s.card.code if s.card else None,
+        )
+        for s in standards.values()
+    ]
+    cards = pd.DataFrame.from_records(
+        list(ServiceCard.objects.values_list("code", "unit__code")), columns=["card", "unit"]
+    )
+    return calc.effective_rules(rules, cards), standards

@@ -37,6 +37,8 @@ from notifications.services import notify_once
 from qms.models import OrgUnit, ServiceCard, User
 from qms.roles import is_coordinator
 from review import indicators as calc
+from review import packs
+from review.flows import PackFlow
 from review.models import (
     Cycle,
     Finding,
@@ -48,8 +50,23 @@ from review.models import (
     Step,
     default_analysis_due_on,
 )
+from review.pack_steps import task_due_on
+from review.selectors import (
+    can_review_free_text,
+    cycle_answers,
+    cycle_observations,
+    pack_task_rows,
+    period_responses,
+    standard_rules,
+)
 from surveys import analysis, privacy
-from surveys.models import Answer, QuestionnaireVersion, StaffObservation
+from surveys import services as surveys
+from surveys.models import Answer, QuestionnaireVersion
+from workflows import services as nc_services
+from workflows.models import Event, Nonconformity, Source, Status
+from workflows.services import StepAlreadyDone, complete_human_task
+from workflows.steps import coordinator_user, coordinators
+from workflows.workdays import add_working_days
 
 log = logging.getLogger(__name__)
 
@@ -228,8 +245,6 @@ class Skipped(str):
 
 
 def run_open_survey(cycle: Cycle, today: datetime.date) -> str:
-    from surveys import services as surveys
-
     version = cycle.version
     if version.status in (QuestionnaireVersion.Status.DRAFT, QuestionnaireVersion.Status.PILOT):
         surveys.version_activate(
@@ -240,9 +255,6 @@ def run_open_survey(cycle: Cycle, today: datetime.date) -> str:
 
 
 def run_observation_round(cycle: Cycle, today: datetime.date) -> str:
-    from surveys import services as surveys
-    from workflows.services import coordinator_user
-
     if cycle.observations_due_on <= today:
         return Skipped(_("The due date for observations had passed when the step ran."))
     round_ = surveys.round_open(
@@ -257,8 +269,6 @@ def run_observation_round(cycle: Cycle, today: datetime.date) -> str:
 
 
 def run_reminder(cycle: Cycle, today: datetime.date, offset: int) -> str:
-    from workflows.services import coordinators
-
     later = [o for o in cycle.reminder_offsets() if o < offset]
     if today >= cycle.analysis_due_on or any(
         cycle.analysis_due_on - datetime.timedelta(days=o) <= today for o in later
@@ -279,16 +289,6 @@ def run_reminder(cycle: Cycle, today: datetime.date, offset: int) -> str:
     return _("%(count)s people reminded.") % {"count": sent}
 
 
-def period_responses(cycle: Cycle):
-    from surveys.models import Response
-
-    return Response.objects.filter(
-        is_pilot=False,
-        version__questionnaire=cycle.version.questionnaire,
-        submitted_on__range=(cycle.survey_opens_on, cycle.survey_closes_on),
-    )
-
-
 def run_close_survey(cycle: Cycle, today: datetime.date) -> str:
     return _("%(count)s responses in the survey period.") % {
         "count": period_responses(cycle).count()
@@ -296,31 +296,6 @@ def run_close_survey(cycle: Cycle, today: datetime.date) -> str:
 
 
 # --- analysis ------------------------------------------------------------------------
-
-
-def cycle_answers(cycle: Cycle) -> pd.DataFrame:
-    """The answer frame of the cycle's survey period (live responses only)."""
-    from surveys.selectors import answer_frame
-
-    return answer_frame(
-        period=(cycle.survey_opens_on, cycle.survey_closes_on),
-        questionnaire=cycle.version.questionnaire_id,
-    )
-
-
-def cycle_observations(cycle: Cycle) -> pd.DataFrame:
-    """Staff observations recorded in the cycle's year, as estimated occurrences a month."""
-    rows = StaffObservation.objects.filter(
-        recorded_on__range=(datetime.date(cycle.year, 1, 1), cycle.analysis_due_on)
-    ).values_list("card__code", "card__unit__code", "kind", "frequency", "period")
-    frame = pd.DataFrame.from_records(
-        list(rows), columns=["card", "unit", "kind", "frequency", "period"]
-    )
-    if frame.empty:
-        return pd.DataFrame(columns=calc.OBSERVATION_COLUMNS)
-    per_month = {str(k): v for k, v in StaffObservation.PER_MONTH.items()}
-    frame["monthly"] = frame["frequency"] * frame["period"].map(per_month)
-    return frame[calc.OBSERVATION_COLUMNS]
 
 
 def question_kinds(cycle: Cycle) -> dict[str, str]:
@@ -371,31 +346,6 @@ def run_analysis(cycle: Cycle, today: datetime.date) -> str:
 
 
 # --- standards → findings → nonconformities -----------------------------------------
-
-
-def standard_rules() -> tuple[pd.DataFrame, dict[int, Standard]]:
-    """The rule in force for every card (review.indicators.effective_rules), and the
-    active standards by id: what the findings and the packs both hold indicators to."""
-    standards = {
-        s.pk: s for s in Standard.objects.filter(is_active=True).select_related("unit", "card")
-    }
-    rules = [
-        calc.Rule(
-            standard=s.pk,
-            measure=s.measure,
-            key=s.indicator_key,
-            target=s.target,
-            minimum_sample=s.minimum_sample,
-            upper_limit=s.is_upper_limit,
-            unit=s.unit.code if s.unit else None,
-            card=s.card.code if s.card else None,
-        )
-        for s in standards.values()
-    ]
-    cards = pd.DataFrame.from_records(
-        list(ServiceCard.objects.values_list("code", "unit__code")), columns=["card", "unit"]
-    )
-    return calc.effective_rules(rules, cards), standards
 
 
 def evaluate_standards(cycle: Cycle) -> list[Finding]:
@@ -496,8 +446,6 @@ def finding_raise(finding: Finding) -> str:
     closed → reopened with a link to both cycles; waiting for the measurement → linked,
     and the re-measurement proposes "not effective".
     """
-    from workflows import services as nc_services
-    from workflows.models import Event, Source, Status
 
     if finding.nonconformity_id:
         return "linked"
@@ -550,8 +498,6 @@ def finding_raise(finding: Finding) -> str:
 
 def remeasure(cycle: Cycle) -> list[Remeasurement]:
     """Items waiting for "verify at the next measurement": the same indicator, again."""
-    from workflows.models import Nonconformity, Status
-
     waiting = Nonconformity.objects.filter(status=Status.AWAITING_MEASUREMENT).filter(
         findings__isnull=False
     )
@@ -617,9 +563,6 @@ def run_nonconformities(cycle: Cycle, today: datetime.date) -> str:
 @transaction.atomic
 def remeasurement_decide(*, item: Remeasurement, user: User, effective: bool, note: str = ""):
     """The coordinator confirms (or overrides) the proposed verdict of a re-measurement."""
-    from workflows import services as nc_services
-    from workflows.models import Status
-
     if not is_coordinator(user):
         raise PermissionDenied
     item = Remeasurement.objects.select_for_update().get(pk=item.pk)
@@ -664,8 +607,6 @@ def remeasurement_evidence(item: Remeasurement) -> str:
 
 
 def run_packs(cycle: Cycle, today: datetime.date) -> str:
-    from review import packs
-
     built = 0
     for unit in OrgUnit.objects.filter(is_active=True).order_by("code"):
         built += packs.pack_store(cycle=cycle, unit=unit)
@@ -676,7 +617,6 @@ def run_packs(cycle: Cycle, today: datetime.date) -> str:
 def packs_add_free_text(*, cycle: Cycle | None = None) -> list[str]:
     """Every pack still without its cycle's released free text is rebuilt with it, once
     (packs.pack_add_free_text); what the sweep reports ("2026:free_text:A")."""
-    from review import packs
 
     waiting = Pack.objects.filter(
         free_text_included_at__isnull=True, cycle__free_text_released_at__isnull=False
@@ -718,7 +658,6 @@ def free_text_mask(
     raises ValidationError by field and stores nothing. After the release, the packs
     showing the answer are rebuilt with the new version at the next sweep.
     """
-    from review.selectors import can_review_free_text
 
     if not can_review_free_text(user):
         raise PermissionDenied
@@ -757,7 +696,6 @@ def free_text_release(*, cycle: Cycle, user: User, today: datetime.date | None =
     built from now on include the texts; packs built before are rebuilt by the sweep
     (packs_add_free_text).
     """
-    from review.selectors import can_review_free_text
 
     if not can_review_free_text(user):
         raise PermissionDenied
@@ -786,8 +724,6 @@ def run_delivery(cycle: Cycle, today: datetime.date) -> str:
         delivered += 1
     management = cycle.packs.filter(unit__isnull=True, delivered_at__isnull=True).first()
     if management is not None:
-        from workflows.services import coordinators
-
         for person in coordinators():
             notify_once(
                 person,
@@ -803,9 +739,6 @@ def run_delivery(cycle: Cycle, today: datetime.date) -> str:
 
 def pack_deliver(*, pack: Pack, today: datetime.date) -> None:
     """Send a unit's pack to its head (or deputy, or coordinator) and open the task."""
-    from review.flows import PackFlow
-    from workflows.workdays import add_working_days
-
     pack.delivered_at = timezone.now()
     pack.acknowledge_due_on = add_working_days(today, pack.cycle.acknowledgement_days)
     pack.save(update_fields=["delivered_at", "acknowledge_due_on"])
@@ -814,8 +747,6 @@ def pack_deliver(*, pack: Pack, today: datetime.date) -> None:
 
 
 def pack_tasks(pack: Pack) -> QuerySet[Task]:
-    from review.selectors import pack_task_rows
-
     return pack_task_rows().filter(process__artifact_object_id=pack.pk)
 
 
@@ -824,7 +755,6 @@ def _open_pack_task(pack: Pack) -> Task | None:
 
 
 def _notify_pack_task(pack_id: int) -> None:
-
     pack = Pack.objects.select_related("cycle", "unit").get(pk=pack_id)
     task = _open_pack_task(pack)
     if task is None or task.owner is None:
@@ -838,88 +768,10 @@ def _notify_pack_task(pack_id: int) -> None:
     )
 
 
-def task_due_on(task: Task) -> datetime.date | None:
-    pack = Pack.objects.select_related("cycle").get(pk=task.process.artifact_object_id)
-    if task.flow_task.name == "acknowledge":
-        return pack.acknowledge_due_on
-    return pack.cycle.catalogue_due_on
-
-
-def pack_reminder_moment(host: Task) -> datetime.datetime:
-    from workflows.services import NEVER, _at_morning
-    from workflows.workdays import add_working_days
-
-    due = task_due_on(host)
-    if due is None:
-        return timezone.now() + NEVER
-    return _at_morning(add_working_days(due, -2))
-
-
-def pack_escalation_moment(host: Task) -> datetime.datetime:
-    from workflows.services import NEVER, _at_morning
-    from workflows.workdays import add_working_days
-
-    due = task_due_on(host)
-    if due is None:
-        return timezone.now() + NEVER
-    return _at_morning(add_working_days(due, 1))
-
-
-def watched_task(task: Task) -> Task:
-    """The human task an escalation chain watches (walk back through the timers)."""
-    current = task
-    while current.flow_task_type != "HUMAN":
-        current = current.previous.order_by("-pk").first()
-    return current
-
-
-def pack_remind(*, host: Task, today: datetime.date | None = None) -> bool:
-
-    today = today or timezone.localdate()
-    due = task_due_on(host)
-    if host.finished is not None or host.owner is None or due is None or due < today:
-        return False
-    pack = Pack.objects.select_related("cycle", "unit").get(pk=host.process.artifact_object_id)
-    return notify_once(
-        host.owner,
-        "pack_reminder",
-        {"pack": pack, "step": host.flow_task.task_title, "due": due},
-        key=f"pack:{pack.pk}:remind:{host.pk}",
-        url=reverse("review:task", args=[host.pk]),
-    )
-
-
-def pack_escalate(*, host: Task, today: datetime.date | None = None) -> int:
-    """Tell the coordinators (and the owner) that a unit has not done its pack step."""
-    from workflows.services import coordinators
-
-    today = today or timezone.localdate()
-    if host.finished is not None:
-        return 0
-    pack = Pack.objects.select_related("cycle", "unit").get(pk=host.process.artifact_object_id)
-    sent = 0
-    for person in sorted({*coordinators(), host.owner} - {None}, key=lambda p: p.pk):
-        sent += notify_once(
-            person,
-            "pack_overdue",
-            {
-                "pack": pack,
-                "step": host.flow_task.task_title,
-                "due": task_due_on(host),
-                "owner": host.owner,
-            },
-            key=f"pack:{pack.pk}:escalate:{host.pk}:{today.isoformat()}:{person.pk}",
-            url=reverse("review:cycle", args=[pack.cycle.year]),
-        )
-    return sent
-
-
 def _complete_pack_task(
     task: Task, user: User, expected: str, change: Callable[[Pack], None]
 ) -> Pack:
     """Run `change` and complete the unit's task, under the process lock, exactly once."""
-    from workflows.services import StepAlreadyDone, complete_human_task
-
     if task.flow_task.name != expected:
         raise StepAlreadyDone
     pack = complete_human_task(task, user, Pack, change)
@@ -954,8 +806,6 @@ def pack_catalogue_done(*, task: Task, user: User, note: str = "") -> Pack:
 
 
 def run_close(cycle: Cycle, today: datetime.date) -> str:
-    from workflows.services import coordinators
-
     cycle.closed_on = today
     cycle.save(update_fields=["closed_on"])
     pending = cycle.packs.filter(unit__isnull=False, acknowledged_at__isnull=True).count()

@@ -16,7 +16,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from qms.once import create_once
 from qms.views import AuthedRequest, apply_service_errors, require
-from review import forms, selectors, services
+from review import forms, pack_steps, selectors, services, tasks
 from review.models import Cycle, Remeasurement, Standard
 from workflows.services import StepAlreadyDone, StepBusy
 
@@ -106,8 +106,6 @@ def cycle_edit(request: AuthedRequest, year: int | None = None) -> HttpResponse:
 def cycle_run(request: AuthedRequest) -> HttpResponse:
     """Run the sweep now, in the worker (the page says when it cannot be queued)."""
     require(selectors.can_run_cycles(request.user))
-    from review import tasks
-
     try:
         tasks.advance_cycles.delay()
     except (OSError, KombuOperationalError):  # the broker is down; the daily run catches up
@@ -219,7 +217,7 @@ def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
             "step": step,
             "acting": acting,
             "form": form,
-            "due": services.task_due_on(task),
+            "due": pack_steps.task_due_on(task),
             "revisions": selectors.revisions_since(pack) if step == "catalogue" else [],
         },
     )

@@ -5,6 +5,7 @@ from django.contrib import admin
 from qms.models import AuditEntry
 from qms.services import audit_record
 from surveys.models import Desk, Question, Questionnaire, QuestionnaireVersion, Response, Suggestion
+from surveys.selectors import can_read_single_responses
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -54,8 +55,6 @@ class SingleResponsesAdmin(ReadOnlyAdmin):
     audit log, as on /surveys/responses/ (the anonymity rule)."""
 
     def has_view_permission(self, request, obj=None):
-        from surveys.selectors import can_read_single_responses
-
         return can_read_single_responses(request.user)
 
     def has_module_permission(self, request):

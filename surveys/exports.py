@@ -19,9 +19,11 @@ in which order a day's clients answered, and with the desk, who answered what.
 """
 
 import io
+from collections import Counter
 from collections.abc import Iterable
 
 import pandas as pd
+from django.conf import settings
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
@@ -70,12 +72,8 @@ def neutralise_formula(text: str) -> str:
 
 def small_cards(responses: list[Response]) -> set[int]:
     """Cards with fewer than MIN_SHOWN responses in this export: their context is hidden."""
-    from collections import Counter
-
-    from surveys.analysis import MIN_SHOWN
-
     counts = Counter(r.service_card_id for r in responses if r.service_card_id)
-    return {card for card, n in counts.items() if n < MIN_SHOWN}
+    return {card for card, n in counts.items() if n < settings.ANONYMITY_MIN_GROUP}
 
 
 def _base_row(response: Response, labels: bool, hidden: set[int]) -> dict[str, object]:

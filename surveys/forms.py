@@ -20,6 +20,8 @@ from surveys.models import (
     QuestionnaireVersion,
     StaffObservation,
 )
+from surveys.selectors import card_with_revision_in_force
+from surveys.services import KINDS_WITH_CHOICES, default_choices
 
 TOKEN_SALT = "surveys.submit"  # noqa: S105 - a signing salt, not a secret
 TOKEN_MAX_AGE = 24 * 3600  # a form left open overnight gets a fresh token, answers kept
@@ -45,8 +47,6 @@ class ServiceCardField(forms.ChoiceField):
     card: ServiceCard | None = None
 
     def valid_value(self, value):
-        from surveys.selectors import card_with_revision_in_force
-
         self.card = card_with_revision_in_force(value, timezone.localdate())
         return self.card is not None
 
@@ -382,8 +382,6 @@ class QuestionForm(OnceForm, forms.ModelForm):
     def clean(self):
         super().clean()
         data = self.cleaned_data
-        from surveys.services import KINDS_WITH_CHOICES, default_choices
-
         if data.get("kind") in KINDS_WITH_CHOICES and not data.get("choices_text"):
             data["choices_text"] = default_choices(data["kind"])
         data["show_if_values"] = data.get("show_if_values_text", "").split()

@@ -113,10 +113,8 @@ class QuestionnaireVersion(models.Model):
     @property
     def min_group(self) -> int:
         """Results are reported only for groups of at least this many respondents
-        (analysis.MIN_SHOWN): the privacy notice on the form says the number."""
-        from surveys.analysis import MIN_SHOWN
-
-        return MIN_SHOWN
+        (ANONYMITY_MIN_GROUP): the privacy notice on the form says the number."""
+        return settings.ANONYMITY_MIN_GROUP
 
 
 def _require_draft(version: QuestionnaireVersion) -> None:

@@ -16,6 +16,8 @@ The access policy:
 import datetime
 import time
 
+import pandas as pd
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -24,7 +26,9 @@ from django.utils.translation import gettext_lazy as _
 from qms.models import ServiceCard, ServiceCardRevision, User
 from qms.roles import can_read_everything, is_coordinator
 from qms.selectors import managed_unit_ids
+from surveys.analysis import ANSWER_COLUMNS
 from surveys.models import (
+    Answer,
     Desk,
     ObservationRound,
     PaperBatch,
@@ -154,10 +158,8 @@ def can_read_single_responses(user: User) -> bool:
 
 
 def min_group() -> int:
-    """The smallest group of respondents any result is shown for (analysis.MIN_SHOWN)."""
-    from surveys.analysis import MIN_SHOWN
-
-    return MIN_SHOWN
+    """The smallest group of respondents any result is shown for (ANONYMITY_MIN_GROUP)."""
+    return settings.ANONYMITY_MIN_GROUP
 
 
 def can_read_responses(user: User) -> bool:
@@ -319,11 +321,6 @@ def answer_frame(
     Service answers are stored on the response, so every answer row carries its card
     and unit; the year is the response date's year (the annual cycle's survey period).
     """
-    import pandas as pd
-
-    from surveys.analysis import ANSWER_COLUMNS
-    from surveys.models import Answer
-
     rows = Answer.objects.filter(response__is_pilot=include_pilot)
     if years:
         rows = rows.filter(response__submitted_on__year__in=years)

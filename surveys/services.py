@@ -2,11 +2,10 @@
 
 import datetime
 import uuid
-from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +33,7 @@ from surveys.models import (
     Suggestion,
     UsedSubmissionToken,
 )
+from surveys.selectors import observation_cards
 
 Status = QuestionnaireVersion.Status
 
@@ -172,7 +172,7 @@ def response_submit(
     )
     rows = _answer_values(answers, questions or list(version.questions.all()))
     try:
-        _insert_response(response, rows, nonce)
+        response_store(response=response, rows=rows, nonce=nonce)
     except IntegrityError:
         if UsedSubmissionToken.objects.filter(nonce=nonce).exists():
             raise DuplicateSubmission from None
@@ -182,71 +182,28 @@ def response_submit(
 
 # One answer row as written: question id, choice id, number, text.
 AnswerValues = tuple[int, int | None, int | None, str]
-ANSWER_COLUMNS = ("response_id", "question_id", "choice_id", "number", "text")
 
 
-def _insert_response(response: Response, rows: list[AnswerValues], nonce: str) -> None:
-    """INSERT the used token, the response and its answers: all of them or nothing.
+def response_store(*, response: Response, rows: list[AnswerValues], nonce: str) -> Response:
+    """Store the used token, the response and its answers: all of them or nothing.
 
-    Every survey sent comes through here, so the rows are written as plain SQL rather
-    than through the ORM's per-object machinery (bench/README.md, `make bench-submit`):
-    on PostgreSQL as one statement (data-modifying CTEs; a statement is atomic by
-    itself, so outside a transaction there are no BEGIN/COMMIT round trips), elsewhere
-    as three statements in one transaction (the token first). The token's unique nonce
-    makes a repeated submission fail, and then nothing of it is written.
+    The one writer of responses (web, QR, kiosk, API, interviewer, paper): the token's
+    unique nonce makes a repeated submission fail, and then nothing of it is written.
+    Inside a caller's transaction this is a savepoint, which leaves that transaction
+    usable after a duplicate.
     """
-    token_sql, token_params = _insert_sql(
-        UsedSubmissionToken(nonce=nonce, used_on=timezone.localdate())
-    )
-    response_sql, response_params = _insert_sql(response)
-    quote = connection.ops.quote_name
-    answer_sql = (
-        f"INSERT INTO {quote(Answer._meta.db_table)} "
-        f"({', '.join(quote(column) for column in ANSWER_COLUMNS)})"
-    )
-    pk = quote(_column(Response._meta.pk))
-    if connection.vendor == "postgresql":
-        # The answers travel as one array per column, zipped back into rows by unnest().
-        # Names come from the models and every value is a parameter.
-        sql = (
-            f"WITH token AS ({token_sql}), response AS ({response_sql} RETURNING {pk}), "  # noqa: S608
-            f"answers AS ({answer_sql} SELECT response.{pk}, a.* FROM response, "
-            "unnest(%s::bigint[], %s::bigint[], %s::smallint[], %s::text[]) AS a) "
-            f"SELECT {pk} FROM response"
-        )
-        columns = [list(column) for column in zip(*rows, strict=True)] or [[], [], [], []]
-        # Inside a caller's transaction a failing statement needs its own savepoint.
-        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-        with savepoint, connection.cursor() as cursor:
-            cursor.execute(sql, [*token_params, *response_params, *columns])
-            response.pk = cursor.fetchone()[0]
-    else:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(token_sql, token_params)
-            cursor.execute(response_sql, response_params)
-            response.pk = cursor.lastrowid
-            cursor.executemany(
-                f"{answer_sql} VALUES (%s, %s, %s, %s, %s)",
-                [(response.pk, *row) for row in rows],
-            )
-    response._state.adding = False
-    response._state.db = connection.alias
+    with transaction.atomic():
+        UsedSubmissionToken.objects.create(nonce=nonce, used_on=timezone.localdate())
+        response.save(force_insert=True)
+        Answer.objects.bulk_create(_answer_rows(response, rows))
+    return response
 
 
-def _column(field) -> str:
-    assert field.column, field  # every concrete field has one
-    return field.column
-
-
-def _insert_sql(obj: models.Model) -> tuple[str, list[Any]]:
-    """INSERT of one new object, every column from its model's fields."""
-    fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(_column(f)) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # Names come from the model and every value is a parameter.
-    sql = f"INSERT INTO {quote(obj._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    return sql, [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+def _answer_rows(response: Response, rows: list[AnswerValues]) -> list[Answer]:
+    return [
+        Answer(response=response, question_id=q, choice_id=c, number=n, text=t)
+        for q, c, n, t in rows
+    ]
 
 
 def _revision_in_force_id(card: ServiceCard | None, day: datetime.date) -> int | None:
@@ -267,10 +224,8 @@ def _store_answers(
         service_card.revision_on(response.submitted_on) if service_card else None
     )
     response.save(update_fields=["service_card", "service_revision"])
-    Answer.objects.bulk_create(
-        Answer(response=response, question_id=q, choice_id=c, number=n, text=t)
-        for q, c, n, t in _answer_values(answers, list(response.version.questions.all()))
-    )
+    rows = _answer_values(answers, list(response.version.questions.all()))
+    Answer.objects.bulk_create(_answer_rows(response, rows))
 
 
 def _answer_values(answers: dict[str, Any], questions: list[Question]) -> list[AnswerValues]:
@@ -781,8 +736,6 @@ def observation_record(
     today: datetime.date | None = None,
 ) -> StaffObservation:
     """Record one observation; it counts toward the open round the user was asked in."""
-    from surveys.selectors import observation_cards
-
     if not observation_cards(user).filter(pk=card.pk).exists():
         raise PermissionDenied
     today = today or timezone.localdate()

@@ -26,7 +26,8 @@ from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.split import SplitActivation
 
-from workflows.models import Nonconformity, NonconformityProcess, Status
+from workflows import steps
+from workflows.models import Action, Nonconformity, NonconformityProcess, Status
 
 
 def _not_routed(request, **kwargs):  # pragma: no cover - see the module docstring
@@ -140,13 +141,12 @@ class NonconformityFlow(flow.Flow):
         activation.process.artifact = nonconformity
         return activation.process
 
-    # --- who does a step (never nobody: see services.responsible_for) ------------
+    # --- who does a step (never nobody: see steps.responsible_for) ------------
 
     def responsible(self, activation):
         return activation.process.artifact.responsible
 
     def action_owner(self, activation):
-        from workflows.models import Action
 
         return Action.objects.get(pk=activation.task.data["action"]).owner
 
@@ -177,38 +177,31 @@ class NonconformityFlow(flow.Flow):
     # --- deadlines ------------------------------------------------------------------
 
     def reminder_1_at(self, activation) -> datetime.datetime:
-        from workflows import services
 
-        return services.reminder_moment(activation.task.previous.get(), slot=0)
+        return steps.reminder_moment(activation.task.previous.get(), slot=0)
 
     def reminder_2_at(self, activation) -> datetime.datetime:
-        from workflows import services
 
-        return services.reminder_moment(activation.task.previous.get(), slot=1)
+        return steps.reminder_moment(activation.task.previous.get(), slot=1)
 
     def escalation_at(self, activation) -> datetime.datetime:
-        from workflows import services
 
-        return services.escalation_moment(activation.task.previous.get())
+        return steps.escalation_moment(activation.task.previous.get())
 
     def next_escalation_at(self, activation) -> datetime.datetime:
-        from workflows import services
 
-        return services.next_escalation_moment(activation.task, today=timezone.localdate())
+        return steps.next_escalation_moment(activation.task, today=timezone.localdate())
 
     def send_reminder(self, activation) -> None:
-        from workflows import services
 
         boundary = activation.task.previous.get()
         slot = 1 if boundary.flow_task.name.endswith("_2") else 0
-        services.task_remind(host=boundary.previous.get(), slot=slot)
+        steps.task_remind(host=boundary.previous.get(), slot=slot)
 
     def send_escalation(self, activation) -> None:
-        from workflows import services
 
-        services.task_escalate(escalation=activation.task)
+        steps.task_escalate(escalation=activation.task)
 
     def still_overdue(self, activation) -> bool:
-        from workflows import services
 
-        return services.escalation_host(activation.task).finished is None
+        return steps.escalation_host(activation.task).finished is None

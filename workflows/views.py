@@ -19,7 +19,8 @@ from qms.models import OrgUnit
 from qms.once import create_once, form_key
 from qms.views import AuthedRequest, apply_service_errors, require
 from surveys.exports import to_csv, to_xlsx
-from workflows import exports, forms, records, selectors, services, task_layer
+from surveys.selectors import observation_cards, observation_list
+from workflows import exports, forms, records, selectors, services, steps, task_layer
 from workflows.models import Action, Nonconformity, Severity, Source, Status
 from workflows.workdays import working_days_between
 
@@ -146,8 +147,6 @@ def nc_register(request: AuthedRequest) -> HttpResponse:
 
 
 def _observation(request: AuthedRequest):
-    from surveys.selectors import observation_cards, observation_list
-
     pk = request.GET.get("obserwacja", "")
     if not pk.isdigit():
         return None
@@ -268,7 +267,7 @@ def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
         "task": task,
         "step": step,
         "mine": mine,
-        "due": services.task_due_on(task),
+        "due": steps.task_due_on(task),
         "form": form,
         "similar": selectors.similar_items(nc, request.user) if step == "triage" and mine else [],
         "action": Action.objects.get(pk=task.data["action"]) if step == "implement" else None,

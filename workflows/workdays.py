@@ -9,6 +9,7 @@ from functools import cache
 
 import holidays
 import numpy as np
+from django.utils import timezone
 
 
 @cache
@@ -57,3 +58,14 @@ def working_days_between(start: datetime.date, end: datetime.date) -> int:
     first = start + datetime.timedelta(days=1)
     holidays_between = _holiday_array(first.year, end.year)
     return int(np.busday_count(first, end + datetime.timedelta(days=1), holidays=holidays_between))
+
+
+# Reminders and escalations fire at the start of a working day, local time.
+REMINDER_HOUR = datetime.time(8, 0)
+# A timer slot a policy does not use: so far ahead that completing the step cancels it.
+NEVER = datetime.timedelta(days=3650)
+
+
+def at_morning(day: datetime.date) -> datetime.datetime:
+    """REMINDER_HOUR on `day`, in the office's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, REMINDER_HOUR))

@@ -1,5 +1,7 @@
 from django import template
 
+from surveys import selectors
+
 register = template.Library()
 
 
@@ -14,8 +16,6 @@ def as_list(value) -> list:
 @register.simple_tag
 def survey_access(user) -> dict[str, bool]:
     """What the survey menu may offer this user (pages check again themselves)."""
-    from surveys import selectors
-
     return {
         "manage": selectors.can_manage_surveys(user),
         "read": selectors.can_read_survey_data(user),

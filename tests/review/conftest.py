@@ -77,10 +77,11 @@ def _walk_to_verification(nc):
     """Through the real services: accepted, analysed, one action by the head, done."""
     from tests.workflows.conftest import open_task, walk_to_implementation
     from workflows import services as s
+    from workflows import steps
     from workflows.models import CauseCategory
 
-    coordinator = s.coordinator_user()
-    head = s.responsible_for(nc.unit)
+    coordinator = steps.coordinator_user()
+    head = steps.responsible_for(nc.unit)
     walk_to_implementation(
         nc,
         coordinator=coordinator,

@@ -346,7 +346,8 @@ def test_deputy_takes_the_step_when_the_head_is_absent(client_for, coordinator, 
 
 def test_unit_without_head_or_deputy_goes_to_the_coordinator(coordinator, card_b, unit_b):
     from workflows.models import Source
-    from workflows.services import nonconformity_register, responsible_for
+    from workflows.services import nonconformity_register
+    from workflows.steps import responsible_for
 
     assert unit_b.head is None and responsible_for(unit_b) == coordinator
     item = nonconformity_register(
