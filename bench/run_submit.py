@@ -57,7 +57,9 @@ FORM_PATH = f"/ankieta/{SLUG}/"
 BASELINE_PATH = "/bench/baseline/"
 BASELINE_DONE = "/bench/baseline/done/"
 FLOOR_PATH = "/bench/floor/"
-TARGET_RATIO = 0.7
+# The bar for (a)/(b) after the store went back to the ORM (issue 12: simplicity wins;
+# the benchmark keeps measuring): per database, since PostgreSQL's baseline is cheaper.
+TARGET_RATIO = {"sqlite": 0.5, "postgresql": 0.35}
 
 # Run as a script, Python puts bench/ first on the path (its urls.py, models.py ... would
 # shadow top-level names); the project root is what belongs there.
@@ -573,10 +575,11 @@ def print_table(
                 + (f"  floor (c)/(b) = {floors[-1]:.2f}" if "floor" in pair else "")
             )
     ratio = statistics.median(ratios)
-    verdict = "PASS" if ratio >= TARGET_RATIO else "BELOW TARGET"
+    target = TARGET_RATIO[info["database"]]
+    verdict = "PASS" if ratio >= target else "BELOW TARGET"
     label = "median ratio" if len(rounds) > 1 else "ratio"
     print(
-        f"{label} (a)/(b) = {ratio:.2f}   target >= {TARGET_RATIO}: {verdict}   "
+        f"{label} (a)/(b) = {ratio:.2f}   target >= {target}: {verdict}   "
         f"(server CPU per request, (b)/(a): {statistics.median(costs):.2f})"
     )
     if floors:
