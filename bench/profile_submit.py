@@ -51,7 +51,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from surveys.forms import new_submission_token
+    from surveys.tokens import new_submission_token
 
     rng = random.Random(4)  # noqa: S311 - sample answers, not secrets
     client = Client(HTTP_HOST="127.0.0.1")

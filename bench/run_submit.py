@@ -186,8 +186,8 @@ def preflight(info: dict[str, Any]) -> str:
     thanks page), which wrk then requires in every successful reply."""
     from django.test import Client
 
-    from surveys.forms import new_submission_token
     from surveys.models import Response
+    from surveys.tokens import new_submission_token
 
     rng = random.Random(0)  # noqa: S311 - sample answers, not secrets
     body = form_body(rng, new_submission_token(info["version"]), info["cards"], info["pages"])
@@ -264,7 +264,7 @@ def write_bodies(prefix: Path, threads: int, per_thread: int, make_body) -> None
 
 
 def mint_form_bodies(prefix: Path, threads: int, total: int, info: dict[str, Any], seed: int):
-    from surveys.forms import new_submission_token
+    from surveys.tokens import new_submission_token
 
     rng = random.Random(seed)  # noqa: S311 - sample answers, not secrets
     version, cards, pages = info["version"], info["cards"], info["pages"]

@@ -17,10 +17,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from bench.models import BaselineSubmission
+from qms.http import client_address
 from surveys import ratelimit, selectors
 from surveys.models import Channel, Question, Response
 from surveys.services import response_store
-from surveys.views import client_address
 
 YES_NO = [("yes", "yes"), ("no", "no")]
 LIKERT = [(v, v) for v in ("5", "4", "3", "2", "1", "na")]

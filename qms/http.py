@@ -11,7 +11,7 @@ def client_address(request: HttpRequest) -> str:
     Nth X-Forwarded-For entry from the right (each proxy appends the address it saw).
 
     Entries further left are whatever the client sent and are never trusted. The same rule
-    as the public survey's rate limit (`surveys.views.client_address`); login throttling
+    as the public survey's rate limit uses (`surveys.services.submit_response`); login throttling
     (django-axes, AXES_CLIENT_IP_CALLABLE) counts failures per this address, in a database
     column of IP addresses: an entry that is not one (a proxy writing "unknown", or more
     proxies configured than there are, so the client's own text is read) counts as

@@ -39,19 +39,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from qms.http import client_address
 from qms.models import AuditEntry, ServiceCard
 from qms.services import audit_record
 from surveys import exports, selectors
 from surveys.api_errors import REQUEST, error_answer
-from surveys.forms import ResponseForm, field_name, new_submission_token, read_submission_token
+from surveys.forms import ResponseForm, field_name
 from surveys.models import Channel, Desk, Question, QuestionnaireVersion, Response
 from surveys.services import (
-    DuplicateSubmission,
-    response_submit,
-    service_card_of,
-    suggestion_submit,
+    Submitted,
+    submit_response,
 )
-from surveys.views import PUBLIC_CHANNELS, _rate_limited
+from surveys.tokens import new_submission_token
+from surveys.views import PUBLIC_CHANNELS
 
 # --- query parameters ------------------------------------------------------------------
 
@@ -327,30 +327,26 @@ class SubmitView(APIView):
                 if not name.startswith("q_")
             }
             raise exceptions.ValidationError({"answers": answers, **other} if answers else other)
-        nonce = read_submission_token(data["token"], version)
-        if nonce is None:
+        channel = data["channel"]
+        outcome = submit_response(
+            version=version,
+            token=data["token"],
+            answers=form.cleaned_answers(),
+            channel=channel if channel in PUBLIC_CHANNELS | {Channel.KIOSK} else Channel.WEB,
+            address=client_address(request._request),
+            desk=desk,
+            suggestion=data.get("suggestion", ""),
+        )
+        if outcome == Submitted.TOKEN_INVALID:
             raise exceptions.ValidationError(
                 {"token": [_("The form was open for too long. Fetch a new token.")]}
             )
-        if _rate_limited(request._request):
+        if outcome == Submitted.RATE_LIMITED:
             raise exceptions.Throttled(
                 detail=_("Too many surveys from this address. Please try again later.")
             )
-        answers = form.cleaned_answers()
-        channel = data["channel"]
-        try:
-            response_submit(
-                version=version,
-                channel=channel if channel in PUBLIC_CHANNELS | {Channel.KIOSK} else Channel.WEB,
-                answers=answers,
-                nonce=nonce,
-                service_card=service_card_of(answers),
-                desk=desk,
-            )
-        except DuplicateSubmission:
+        if outcome == Submitted.ALREADY_STORED:
             return ApiResponse({"status": "already stored"}, status=status.HTTP_200_OK)
-        if data.get("suggestion", "").strip():
-            suggestion_submit(version=version, text=data["suggestion"])
         return ApiResponse({"status": "stored"}, status=status.HTTP_201_CREATED)
 
 

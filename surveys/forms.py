@@ -4,10 +4,8 @@ import functools
 from typing import Any
 
 from django import forms
-from django.core import signing
 from django.core.validators import slug_re
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -22,22 +20,6 @@ from surveys.models import (
 )
 from surveys.selectors import card_with_revision_in_force
 from surveys.services import KINDS_WITH_CHOICES, default_choices
-
-TOKEN_SALT = "surveys.submit"  # noqa: S105 - a signing salt, not a secret
-TOKEN_MAX_AGE = 24 * 3600  # a form left open overnight gets a fresh token, answers kept
-
-
-def new_submission_token(version: QuestionnaireVersion) -> str:
-    return signing.dumps({"v": version.pk, "n": get_random_string(32)}, salt=TOKEN_SALT)
-
-
-def read_submission_token(token: str, version: QuestionnaireVersion) -> str | None:
-    """The nonce inside a valid, unexpired token for this version, else None."""
-    try:
-        data = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    return data.get("n") if data.get("v") == version.pk else None
 
 
 class ServiceCardField(forms.ChoiceField):

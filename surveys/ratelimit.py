@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
+from django.utils import timezone
 
 
 def hit(key: str, timeout: int) -> int:
@@ -75,3 +76,12 @@ def _drop_old_windows(root: Path, timeout: int, window: int) -> None:
     for folder in root.glob(f"{timeout}-*"):
         if folder.name.partition("-")[2].isdigit() and int(folder.name.partition("-")[2]) < window:
             shutil.rmtree(folder, ignore_errors=True)  # another process may be at it too
+
+
+def submission_rate_exceeded(address: str) -> bool:
+    """Count one final submission from `address` in the current clock hour and say whether
+    that passes SURVEY_RATE_LIMIT_PER_HOUR. Counted in the cache only, under a key hashed
+    with a salt that changes daily, so no address is stored or can be read back."""
+    window = f"{settings.SECRET_KEY}:{timezone.localtime():%Y-%m-%d %H}"
+    key = "survey-rate:" + hashlib.sha256(f"{window}:{address}".encode()).hexdigest()
+    return hit(key, timeout=3600) > settings.SURVEY_RATE_LIMIT_PER_HOUR

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from notifications.services import notify_once
 from qms.models import OrgUnit, ServiceCard, User
 from qms.roles import Role, is_coordinator
 from surveys import default_questionnaire as default
-from surveys import selectors
+from surveys import ratelimit, selectors
 from surveys.models import (
     Answer,
     Channel,
@@ -34,6 +34,7 @@ from surveys.models import (
     UsedSubmissionToken,
 )
 from surveys.selectors import observation_cards
+from surveys.tokens import read_submission_token
 
 Status = QuestionnaireVersion.Status
 
@@ -133,6 +134,57 @@ def version_close(*, version: QuestionnaireVersion) -> QuestionnaireVersion:
     version.save(update_fields=["status"])
     selectors.forget_open_versions()
     return version
+
+
+class Submitted(models.TextChoices):
+    """What became of one submission of the public form, kiosk or API."""
+
+    STORED = "stored", _("stored")
+    ALREADY_STORED = "already_stored", _("stored already (sent twice)")
+    TOKEN_INVALID = "token_invalid", _("the one-time token is expired or forged")
+    RATE_LIMITED = "rate_limited", _("too many submissions from this address")
+
+
+def submit_response(
+    *,
+    version: QuestionnaireVersion,
+    token: str,
+    answers: dict[str, Any],
+    channel: str,
+    address: str | None,
+    desk: Desk | None = None,
+    entered_by: User | None = None,
+    questions: list[Question] | None = None,
+    suggestion: str = "",
+) -> Submitted:
+    """The one sequence every public channel follows: the one-time token, the rate limit
+    for `address` (None: not limited, e.g. an interviewer), the response stored once,
+    then the respondent's suggestion about the questionnaire.
+
+    Nothing is stored unless the outcome is STORED; a refused page keeps its token
+    unused, so it can be sent again.
+    """
+    nonce = read_submission_token(token, version)
+    if nonce is None:
+        return Submitted.TOKEN_INVALID
+    if address is not None and ratelimit.submission_rate_exceeded(address):
+        return Submitted.RATE_LIMITED
+    try:
+        response_submit(
+            version=version,
+            channel=channel,
+            answers=answers,
+            nonce=nonce,
+            service_card=service_card_of(answers),
+            desk=desk,
+            entered_by=entered_by,
+            questions=questions,
+        )
+    except DuplicateSubmission:
+        return Submitted.ALREADY_STORED  # a double click: the first one is stored
+    if suggestion.strip():
+        suggestion_submit(version=version, text=suggestion)
+    return Submitted.STORED
 
 
 def response_submit(
@@ -310,7 +362,7 @@ def questionnaire_install_default(*, slug: str = "karty-uslug") -> Questionnaire
 def submission_tokens_purge(*, today: datetime.date | None = None) -> int:
     """Forget used one-time tokens older than any token could still be (idempotent).
 
-    A token is valid for at most a day (forms.TOKEN_MAX_AGE), so rows older than two
+    A token is valid for at most a day (tokens.TOKEN_MAX_AGE), so rows older than two
     days can no longer stop a duplicate; keeping them would only grow the table.
     """
     cutoff = (today or timezone.localdate()) - datetime.timedelta(days=2)

@@ -34,8 +34,6 @@ from surveys.forms import (
     RoundForm,
     VersionForm,
     field_name,
-    new_submission_token,
-    read_submission_token,
 )
 from surveys.models import (
     Channel,
@@ -47,6 +45,7 @@ from surveys.models import (
     RoundParticipant,
     Suggestion,
 )
+from surveys.tokens import new_submission_token, read_submission_token
 from surveys.views import FormMode, _run_form
 
 

@@ -5,7 +5,6 @@ tablet (kiosk), the coordinator's preview and interviewer-assisted entry; a
 `FormMode` says what differs: channel, desk, who enters, and what happens after.
 """
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -14,28 +13,26 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from qms.http import client_address
 from qms.models import Office, User
-from surveys import ratelimit, selectors
+from surveys import selectors
 from surveys.forms import (
     ResponseForm,
     field_name,
-    new_submission_token,
-    read_submission_token,
     version_questions,
 )
 from surveys.models import Channel, Desk, Question, QuestionnaireVersion, UsedSubmissionToken
 from surveys.services import (
-    DuplicateSubmission,
-    response_submit,
-    service_card_of,
-    suggestion_submit,
+    Submitted,
+    submit_response,
 )
+from surveys.tokens import new_submission_token, read_submission_token
 
 PUBLIC_CHANNELS = {Channel.WEB, Channel.QR}
 
@@ -55,27 +52,6 @@ class FormMode:
 def _language(request: HttpRequest) -> str:
     lang = request.GET.get("jezyk") or request.POST.get("jezyk") or "pl"
     return lang if lang in {"pl", "en"} else "pl"
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's address for the rate limit. Behind TRUSTED_PROXY_COUNT reverse proxies
-    it is the Nth X-Forwarded-For entry from the right (each proxy appends the address it
-    saw); entries further left are whatever the client sent and are never trusted."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-    if proxies and hops:
-        return hops[-min(proxies, len(hops))]
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _rate_limited(request: HttpRequest) -> bool:
-    """Count submissions per client address in the cache only: hashed, expiring, never stored."""
-    address = client_address(request)
-    # A fixed window per clock hour; the salt changes daily, so keys cannot be reversed.
-    window = f"{settings.SECRET_KEY}:{timezone.localtime():%Y-%m-%d %H}"
-    key = "survey-rate:" + hashlib.sha256(f"{window}:{address}".encode()).hexdigest()
-    return ratelimit.hit(key, timeout=3600) > settings.SURVEY_RATE_LIMIT_PER_HOUR
 
 
 def _with_language(url: str, lang: str) -> str:
@@ -196,35 +172,28 @@ def _run_form(
             return redirect(thanks)  # a bot: looks like success, stores nothing
         if mode.preview:
             return _render(request, form, page, mode, lang, preview_done=True)
-        nonce = read_submission_token(form.cleaned_data["token"], version)
-        if nonce is None:
+        outcome = submit_response(
+            version=version,
+            token=form.cleaned_data["token"],
+            answers=form.cleaned_answers(),
+            channel=mode.channel,
+            address=client_address(request) if mode.rate_limited else None,
+            desk=mode.desk,
+            entered_by=mode.entered_by,
+            questions=form.questions,
+            suggestion=request.POST.get("suggestion", ""),
+        )
+        if outcome == Submitted.TOKEN_INVALID:
             # Expired or forged: the answers come back with a fresh token, so sending
             # the page again works.
             data = request.POST.copy()
             data["token"] = new_submission_token(version)
             form = ResponseForm(data, version=version, page=page)
             return _render(request, form, page, mode, lang, status=422, notice="token_expired")
-        if mode.rate_limited and _rate_limited(request):
+        if outcome == Submitted.RATE_LIMITED:
             # Nothing stored and the token unused: the same page can be sent again later.
             return _render(request, form, page, mode, lang, status=429, notice="rate_limited")
-        answers = form.cleaned_answers()
-        try:
-            response_submit(
-                version=version,
-                channel=mode.channel,
-                answers=answers,
-                nonce=nonce,
-                service_card=service_card_of(answers),
-                desk=mode.desk,
-                entered_by=mode.entered_by,
-                questions=form.questions,
-            )
-        except DuplicateSubmission:
-            # A double click or a resubmitted page: the first one is stored; same thanks.
-            return redirect(thanks)
-        suggestion = request.POST.get("suggestion", "").strip()
-        if suggestion:
-            suggestion_submit(version=version, text=suggestion)
+        # Stored, or stored already (a double click or a resent page): the same thanks.
         return redirect(thanks)
 
 
