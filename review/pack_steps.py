@@ -14,11 +14,14 @@ from workflows.steps import coordinators
 from workflows.workdays import NEVER, add_working_days, at_morning
 
 
+def step_due(pack: Pack, step: str) -> datetime.date | None:
+    """The acknowledgement is due by the pack's date, catalogue updates by the cycle's."""
+    return pack.acknowledge_due_on if step == "acknowledge" else pack.cycle.catalogue_due_on
+
+
 def task_due_on(task: Task) -> datetime.date | None:
     pack = Pack.objects.select_related("cycle").get(pk=task.process.artifact_object_id)
-    if task.flow_task.name == "acknowledge":
-        return pack.acknowledge_due_on
-    return pack.cycle.catalogue_due_on
+    return step_due(pack, task.flow_task.name)
 
 
 def pack_reminder_moment(host: Task) -> datetime.datetime:

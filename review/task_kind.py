@@ -7,15 +7,12 @@ from viewflow.workflow.models import Task
 
 from qms.models import OrgUnit
 from review.models import Pack
-
-
-def _due(pack: Pack, step: str) -> datetime.date | None:
-    return pack.acknowledge_due_on if step == "acknowledge" else pack.cycle.catalogue_due_on
+from review.pack_steps import step_due
 
 
 def due_dates(light: list[tuple[int, int, str, dict]]) -> dict[int, datetime.date | None]:
     packs = Pack.objects.select_related("cycle").in_bulk({pack for _, pack, _, _ in light})
-    return {pk: _due(packs[pack], step) for pk, pack, step, _ in light if pack in packs}
+    return {pk: step_due(packs[pack], step) for pk, pack, step, _ in light if pack in packs}
 
 
 def task_subjects(
@@ -32,5 +29,5 @@ def task_subjects(
             "year": pack.cycle.year,
             "unit": pack.unit or _("management review"),
         }
-        facts[task.pk] = (subject, pack.unit, _due(pack, task.flow_task.name))
+        facts[task.pk] = (subject, pack.unit, step_due(pack, task.flow_task.name))
     return facts

@@ -52,40 +52,28 @@ class TaskKind:
     due_dates: Callable[[list[tuple[int, int, str, dict]]], dict[int, datetime.date | None]]
     subjects: Callable[[list[Task]], dict[int, tuple[str, OrgUnit | None, datetime.date | None]]]
 
-    @property
-    def flow_path(self) -> str:
-        return f"{self.flow_class.__module__.replace('.', '/')}.{self.flow_class.__name__}"
 
-
-_KINDS: dict[str, TaskKind] = {}
+_KINDS: dict[type, TaskKind] = {}  # by flow class
 
 
 def register(kind: TaskKind) -> None:
-    _KINDS[kind.flow_path] = kind
+    _KINDS[kind.flow_class] = kind
 
 
 def registered_flows() -> list[type]:
     return [kind.flow_class for kind in _KINDS.values()]
 
 
-def _flow_path(flow_class) -> str:
-    return f"{flow_class.__module__.replace('.', '/')}.{flow_class.__name__}"
-
-
-def kind_of(task: Task) -> TaskKind | None:
-    return _KINDS.get(_flow_path(task.flow_task.flow_class))
-
-
 def due_dates(tasks: QuerySet[Task]) -> dict[int, datetime.date | None]:
     """{task pk: due date} of the given steps of any flow, light (no model objects)."""
-    by_flow: dict[str, list[tuple[int, int, str, dict]]] = defaultdict(list)
+    by_flow: dict[type, list[tuple[int, int, str, dict]]] = defaultdict(list)
     for pk, flow_class, artifact_id, node, data in tasks.values_list(
         "pk", "process__flow_class", "process__artifact_object_id", "flow_task", "data"
     ):
-        by_flow[_flow_path(flow_class)].append((pk, artifact_id, node.name, data or {}))
+        by_flow[flow_class].append((pk, artifact_id, node.name, data or {}))
     due: dict[int, datetime.date | None] = {}
-    for path, light in by_flow.items():
-        kind = _KINDS.get(path)
+    for flow_class, light in by_flow.items():
+        kind = _KINDS.get(flow_class)
         if kind is None:
             due.update(dict.fromkeys((row[0] for row in light), None))
         else:
@@ -96,17 +84,17 @@ def due_dates(tasks: QuerySet[Task]) -> dict[int, datetime.date | None]:
 def task_rows(tasks: Iterable[Task]) -> list[TaskRow]:
     """A row per task of any flow, each kind answering for its own tasks in bulk."""
     tasks = list(tasks)
-    by_kind: dict[str, list[Task]] = defaultdict(list)
+    by_kind: dict[type, list[Task]] = defaultdict(list)
     for task in tasks:
-        by_kind[_flow_path(task.flow_task.flow_class)].append(task)
+        by_kind[task.flow_task.flow_class].append(task)
     facts: dict[int, tuple[str, OrgUnit | None, datetime.date | None]] = {}
-    for path, group in by_kind.items():
-        kind = _KINDS.get(path)
+    for flow_class, group in by_kind.items():
+        kind = _KINDS.get(flow_class)
         if kind is not None:
             facts.update(kind.subjects(group))
     rows = []
     for task in tasks:
-        kind = _KINDS.get(_flow_path(task.flow_task.flow_class))
+        kind = _KINDS.get(task.flow_task.flow_class)
         subject, unit, due = facts.get(task.pk, ("", None, None))
         url = reverse(kind.url_name, args=[task.pk]) if kind is not None else ""
         rows.append(TaskRow(task=task, subject=subject, unit=unit, due=due, url=url))
