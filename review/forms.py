@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from qms.forms import OnceForm
 from review.models import Cycle, Standard
 from surveys.models import Question, QuestionnaireVersion
+from workflows.stepkit import StepForm
 
 RATED = [Question.Kind.YES_NO, Question.Kind.LIKERT, Question.Kind.SCALE]
 
@@ -90,13 +91,13 @@ class StandardForm(OnceForm, forms.ModelForm):
         return data
 
 
-class NoteForm(forms.Form):
+class NoteForm(StepForm, forms.Form):
     note = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, required=False
     )
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(StepForm, forms.Form):
     note = forms.CharField(
         label=_("Results considered; catalogue updates planned"),
         help_text=_("Which cards will be updated and how, or why no update is needed."),

@@ -1,17 +1,19 @@
-"""The results-pack flow's step machinery: due dates, reminder and escalation moments,
-the reminders and escalations themselves. review.flows calls these; they never import
-the flow, so flows and services import each other's modules at the top."""
+"""The results-pack flow's step rules: when a step is due, its reminder and escalations
+(run by the shared chain in workflows.stepkit). They never import the flow, so flows
+and services import this module at the top."""
 
 import datetime
 
 from django.urls import reverse
-from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from notifications.services import notify_once
+from qms.models import User
 from review.models import Pack
+from workflows.stepkit import Deadlines, Notice
 from workflows.steps import coordinators
-from workflows.workdays import NEVER, add_working_days, at_morning
+
+REMIND_BEFORE = 2  # working days before the acknowledgement is due
+ESCALATE_EVERY = 5  # working days between escalations while a step stays open
 
 
 def step_due(pack: Pack, step: str) -> datetime.date | None:
@@ -19,66 +21,46 @@ def step_due(pack: Pack, step: str) -> datetime.date | None:
     return pack.acknowledge_due_on if step == "acknowledge" else pack.cycle.catalogue_due_on
 
 
-def task_due_on(task: Task) -> datetime.date | None:
-    pack = Pack.objects.select_related("cycle").get(pk=task.process.artifact_object_id)
-    return step_due(pack, task.flow_task.name)
+def _pack(task: Task) -> Pack:
+    return Pack.objects.select_related("cycle", "unit").get(pk=task.process.artifact_object_id)
 
 
-def pack_reminder_moment(host: Task) -> datetime.datetime:
-    due = task_due_on(host)
-    if due is None:
-        return timezone.now() + NEVER
-    return at_morning(add_working_days(due, -2))
+class PackDeadlines(Deadlines):
+    def due_on(self, task: Task) -> datetime.date | None:
+        return step_due(_pack(task), task.flow_task.name)
 
+    def reminder_leads(self, host: Task) -> list[int]:
+        return [REMIND_BEFORE]
 
-def pack_escalation_moment(host: Task) -> datetime.datetime:
-    due = task_due_on(host)
-    if due is None:
-        return timezone.now() + NEVER
-    return at_morning(add_working_days(due, 1))
+    def escalate_every(self, host: Task) -> int:
+        return ESCALATE_EVERY
 
+    def escalation_recipients(self, host: Task) -> set[User]:
+        return {*coordinators(), host.owner}
 
-def watched_task(task: Task) -> Task:
-    """The human task an escalation chain watches (walk back through the timers)."""
-    current = task
-    while current.flow_task_type != "HUMAN":
-        current = current.previous.order_by("-pk").first()
-    return current
+    def assigned_notice(self, task: Task) -> Notice:
+        pack = _pack(task)
+        return Notice(
+            "pack_task",
+            {"pack": pack, "step": task.flow_task.task_title, "due": self.due_on(task)},
+            key=f"pack:{pack.pk}:task:{task.pk}",
+            url=reverse("review:task", args=[task.pk]),
+        )
 
+    def reminder_notice(self, host: Task, *, slot: int, due: datetime.date, today) -> Notice:
+        pack = _pack(host)
+        return Notice(
+            "pack_reminder",
+            {"pack": pack, "step": host.flow_task.task_title, "due": due},
+            key=f"pack:{pack.pk}:remind:{host.pk}",
+            url=reverse("review:task", args=[host.pk]),
+        )
 
-def pack_remind(*, host: Task, today: datetime.date | None = None) -> bool:
-    today = today or timezone.localdate()
-    due = task_due_on(host)
-    if host.finished is not None or host.owner is None or due is None or due < today:
-        return False
-    pack = Pack.objects.select_related("cycle", "unit").get(pk=host.process.artifact_object_id)
-    return notify_once(
-        host.owner,
-        "pack_reminder",
-        {"pack": pack, "step": host.flow_task.task_title, "due": due},
-        key=f"pack:{pack.pk}:remind:{host.pk}",
-        url=reverse("review:task", args=[host.pk]),
-    )
-
-
-def pack_escalate(*, host: Task, today: datetime.date | None = None) -> int:
-    """Tell the coordinators (and the owner) that a unit has not done its pack step."""
-    today = today or timezone.localdate()
-    if host.finished is not None:
-        return 0
-    pack = Pack.objects.select_related("cycle", "unit").get(pk=host.process.artifact_object_id)
-    sent = 0
-    for person in sorted({*coordinators(), host.owner} - {None}, key=lambda p: p.pk):
-        sent += notify_once(
-            person,
+    def overdue_notice(self, host: Task, person: User, *, due, today) -> Notice:
+        pack = _pack(host)
+        return Notice(
             "pack_overdue",
-            {
-                "pack": pack,
-                "step": host.flow_task.task_title,
-                "due": task_due_on(host),
-                "owner": host.owner,
-            },
+            {"pack": pack, "step": host.flow_task.task_title, "due": due, "owner": host.owner},
             key=f"pack:{pack.pk}:escalate:{host.pk}:{today.isoformat()}:{person.pk}",
             url=reverse("review:cycle", args=[pack.cycle.year]),
         )
-    return sent

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import pandas as pd
 from django.conf import settings
@@ -31,7 +32,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 from notifications.services import notify_once
 from qms.models import OrgUnit, ServiceCard, User
@@ -50,7 +50,6 @@ from review.models import (
     Step,
     default_analysis_due_on,
 )
-from review.pack_steps import task_due_on
 from review.selectors import (
     can_review_free_text,
     cycle_answers,
@@ -64,7 +63,7 @@ from surveys import services as surveys
 from surveys.models import Answer, QuestionnaireVersion
 from workflows import services as nc_services
 from workflows.models import Event, Nonconformity, Source, Status
-from workflows.services import StepAlreadyDone, complete_human_task
+from workflows.stepkit import StepAlreadyDone, complete_human_task, notify_new_tasks
 from workflows.steps import coordinator_user, coordinators
 from workflows.workdays import add_working_days
 
@@ -467,7 +466,7 @@ def finding_raise(finding: Finding) -> str:
             return "reopened"
         Event.objects.create(
             nonconformity=nc,
-            transition="recurred",
+            transition=Event.Transition.RECURRED,
             from_status=nc.status,
             to_status=nc.status,
             note=note,
@@ -742,41 +741,19 @@ def pack_deliver(*, pack: Pack, today: datetime.date) -> None:
     pack.delivered_at = timezone.now()
     pack.acknowledge_due_on = add_working_days(today, pack.cycle.acknowledgement_days)
     pack.save(update_fields=["delivered_at", "acknowledge_due_on"])
-    PackFlow.start.run(pack=pack)
-    transaction.on_commit(lambda: _notify_pack_task(pack.pk))
+    process = PackFlow.start.run(pack=pack)
+    notify_new_tasks(process.pk)  # in this transaction: told if and only if delivered
 
 
 def pack_tasks(pack: Pack) -> QuerySet[Task]:
     return pack_task_rows().filter(process__artifact_object_id=pack.pk)
 
 
-def _open_pack_task(pack: Pack) -> Task | None:
-    return pack_tasks(pack).filter(status=STATUS.ASSIGNED).first()
-
-
-def _notify_pack_task(pack_id: int) -> None:
-    pack = Pack.objects.select_related("cycle", "unit").get(pk=pack_id)
-    task = _open_pack_task(pack)
-    if task is None or task.owner is None:
-        return
-    notify_once(
-        task.owner,
-        "pack_task",
-        {"pack": pack, "step": task.flow_task.task_title, "due": task_due_on(task)},
-        key=f"pack:{pack.pk}:task:{task.pk}",
-        url=reverse("review:task", args=[task.pk]),
-    )
-
-
-def _complete_pack_task(
-    task: Task, user: User, expected: str, change: Callable[[Pack], None]
-) -> Pack:
+def _complete_pack_task(task: Task, user: User, step: Any, change: Callable[[Pack], None]) -> Pack:
     """Run `change` and complete the unit's task, under the process lock, exactly once."""
-    if task.flow_task.name != expected:
-        raise StepAlreadyDone
-    pack = complete_human_task(task, user, Pack, change)
-    transaction.on_commit(lambda: _notify_pack_task(pack.pk))
-    return pack
+    if task.flow_task is not step:
+        raise StepAlreadyDone  # another step (or another flow's task): nothing done here
+    return complete_human_task(task, user, Pack, change)
 
 
 def pack_acknowledge(*, task: Task, user: User, note: str) -> Pack:
@@ -791,7 +768,7 @@ def pack_acknowledge(*, task: Task, user: User, note: str) -> Pack:
         pack.acknowledged_by = user
         pack.acknowledgement_note = note.strip()
 
-    return _complete_pack_task(task, user, "acknowledge", change)
+    return _complete_pack_task(task, user, PackFlow.acknowledge, change)
 
 
 def pack_catalogue_done(*, task: Task, user: User, note: str = "") -> Pack:
@@ -802,7 +779,7 @@ def pack_catalogue_done(*, task: Task, user: User, note: str = "") -> Pack:
         if note.strip():
             pack.acknowledgement_note = f"{pack.acknowledgement_note}\n{note.strip()}".strip()
 
-    return _complete_pack_task(task, user, "catalogue", change)
+    return _complete_pack_task(task, user, PackFlow.catalogue, change)
 
 
 def run_close(cycle: Cycle, today: datetime.date) -> str:

@@ -5,10 +5,10 @@ import functools
 import logging
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,9 +16,9 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from qms.once import create_once
 from qms.views import AuthedRequest, apply_service_errors, require
-from review import forms, pack_steps, selectors, services, tasks
+from review import forms, selectors, services, tasks
 from review.models import Cycle, Remeasurement, Standard
-from workflows.services import StepAlreadyDone, StepBusy
+from workflows import stepkit
 
 log = logging.getLogger(__name__)
 
@@ -178,46 +178,23 @@ def standard_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse
 # --- a unit's pack tasks --------------------------------------------------------------
 
 
-def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
-    task = selectors.pack_task_for(request.user, task_pk)
-    if task is None:
-        raise Http404
-    pack = task.process.artifact
-    acting = task.owner_id == request.user.pk and task.finished is None
-    step = task.flow_task.name
-    form_class = forms.AcknowledgeForm if step == "acknowledge" else forms.NoteForm
-    form = form_class(request.POST or None)
-    if request.method == "POST":
-        if not acting:
-            raise PermissionDenied
-        if form.is_valid():
-            service = (
-                services.pack_acknowledge if step == "acknowledge" else services.pack_catalogue_done
-            )
-            try:
-                with transaction.atomic():
-                    service(task=task, user=request.user, note=form.cleaned_data["note"])
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            except (StepAlreadyDone, StepBusy):
-                messages.warning(
-                    request,
-                    _("This step was already completed, or someone is completing it now."),
-                )
-                return redirect("review:index")
-            else:
-                messages.success(request, _("Thank you: the step is done."))
-                return redirect("review:index")
-    return render(
-        request,
-        "review/task.html",
-        {
-            "task": task,
-            "pack": pack,
-            "step": step,
-            "acting": acting,
-            "form": form,
-            "due": pack_steps.task_due_on(task),
-            "revisions": selectors.revisions_since(pack) if step == "catalogue" else [],
-        },
-    )
+class PackTaskPage(stepkit.TaskPage):
+    """A unit's pack step (workflows.stepkit): the pack and the step's form."""
+
+    template_name = "review/task.html"
+
+    def load_task(self, user, task_pk):
+        return selectors.pack_task_for(user, task_pk)
+
+    def done_url(self, task, artifact):
+        return reverse("review:index")
+
+    def context(self, task, artifact, form):
+        catalogue = task.flow_task.name == "catalogue"
+        return {
+            "pack": artifact,
+            "revisions": selectors.revisions_since(artifact) if catalogue else [],
+        }
+
+
+task_page = PackTaskPage.as_view()

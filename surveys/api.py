@@ -47,6 +47,7 @@ from surveys.api_errors import REQUEST, error_answer
 from surveys.forms import ResponseForm, field_name
 from surveys.models import Channel, Desk, Question, QuestionnaireVersion, Response
 from surveys.services import (
+    ResponseSource,
     Submitted,
     submit_response,
 )
@@ -332,9 +333,11 @@ class SubmitView(APIView):
             version=version,
             token=data["token"],
             answers=form.cleaned_answers(),
-            channel=channel if channel in PUBLIC_CHANNELS | {Channel.KIOSK} else Channel.WEB,
+            source=ResponseSource(
+                channel=channel if channel in PUBLIC_CHANNELS | {Channel.KIOSK} else Channel.WEB,
+                desk=desk,
+            ),
             address=client_address(request._request),
-            desk=desk,
             suggestion=data.get("suggestion", ""),
         )
         if outcome == Submitted.TOKEN_INVALID:

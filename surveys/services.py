@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -137,7 +138,7 @@ def version_close(*, version: QuestionnaireVersion) -> QuestionnaireVersion:
 
 
 class Submitted(models.TextChoices):
-    """What became of one submission of the public form, kiosk or API."""
+    """What became of one submission of the public form, kiosk, API or a paper sheet."""
 
     STORED = "stored", _("stored")
     ALREADY_STORED = "already_stored", _("stored already (sent twice)")
@@ -145,24 +146,49 @@ class Submitted(models.TextChoices):
     RATE_LIMITED = "rate_limited", _("too many submissions from this address")
 
 
+@dataclass(frozen=True)
+class ResponseSource:
+    """Where a response comes from, as stored with it: the channel, the desk, who entered
+    it (an interviewer or a paper typist) and, for a paper form, the batch it was typed in
+    from and the number written on the sheet. A client's own form leaves the rest empty."""
+
+    channel: str
+    desk: Desk | None = None
+    entered_by: User | None = None
+    batch: PaperBatch | None = None
+    sheet_number: int | None = None
+
+    @classmethod
+    def paper(cls, *, batch: PaperBatch, sheet_number: int, typist: User) -> "ResponseSource":
+        """One sheet of a batch, typed in by `typist`, at the batch's desk."""
+        return cls(
+            channel=Channel.PAPER,
+            desk=batch.desk,
+            entered_by=typist,
+            batch=batch,
+            sheet_number=sheet_number,
+        )
+
+
 def submit_response(
     *,
     version: QuestionnaireVersion,
     token: str,
     answers: dict[str, Any],
-    channel: str,
+    source: ResponseSource,
     address: str | None,
-    desk: Desk | None = None,
-    entered_by: User | None = None,
     questions: list[Question] | None = None,
     suggestion: str = "",
 ) -> Submitted:
-    """The one sequence every public channel follows: the one-time token, the rate limit
-    for `address` (None: not limited, e.g. an interviewer), the response stored once,
-    then the respondent's suggestion about the questionnaire.
+    """The one sequence every way in follows (web, QR, kiosk, API, interviewer, paper):
+    the one-time token, the rate limit for `address` (None: not limited, e.g. staff
+    entering responses), the response stored once, then the respondent's suggestion
+    about the questionnaire.
 
     Nothing is stored unless the outcome is STORED; a refused page keeps its token
-    unused, so it can be sent again.
+    unused, so it can be sent again. A paper sheet is dated the day its batch was
+    collected and stored under the batch's lock; a closed batch or a sheet number
+    entered already raises ValidationError (nothing stored, the token unused).
     """
     nonce = read_submission_token(token, version)
     if nonce is None:
@@ -170,20 +196,18 @@ def submit_response(
     if address is not None and ratelimit.submission_rate_exceeded(address):
         return Submitted.RATE_LIMITED
     try:
-        response_submit(
+        response = _store_once(
             version=version,
-            channel=channel,
+            source=source,
             answers=answers,
             nonce=nonce,
             service_card=service_card_of(answers),
-            desk=desk,
-            entered_by=entered_by,
             questions=questions,
         )
     except DuplicateSubmission:
         return Submitted.ALREADY_STORED  # a double click: the first one is stored
     if suggestion.strip():
-        suggestion_submit(version=version, text=suggestion)
+        suggestion_submit(version=version, text=suggestion, today=response.submitted_on)
     return Submitted.STORED
 
 
@@ -197,34 +221,61 @@ def response_submit(
     desk: Desk | None = None,
     entered_by: User | None = None,
     today: datetime.date | None = None,
-    batch: PaperBatch | None = None,
-    sheet_number: int | None = None,
-    questions: list[Question] | None = None,
 ) -> Response:
-    """Store one complete response, once.
+    """Store one response for a known nonce, dated `today`: the store step of
+    `submit_response` without a token, rate limit or suggestion, for loaders of past
+    responses (bench/, tests/route_dataset.py). Pages and the API use `submit_response`.
+    Raises DuplicateSubmission when the nonce was used before."""
+    return _store_once(
+        version=version,
+        source=ResponseSource(channel=channel, desk=desk, entered_by=entered_by),
+        answers=answers,
+        nonce=nonce,
+        service_card=service_card,
+        today=today,
+    )
+
+
+def _store_once(
+    *,
+    version: QuestionnaireVersion,
+    source: ResponseSource,
+    answers: dict[str, Any],
+    nonce: str,
+    service_card: ServiceCard | None,
+    questions: list[Question] | None = None,
+    today: datetime.date | None = None,
+) -> Response:
+    """Store one complete response, once for `nonce`.
 
     `answers` maps question keys to cleaned values (a Choice, a list of Choices, a
     ServiceCard, an int or a str) — see `surveys.forms.ResponseForm`. Raises
-    DuplicateSubmission when the form's one-time nonce was used before; nothing is
-    stored then. Reads and row building happen before the transaction, which holds
-    only the INSERTs (on SQLite it is the database-wide write lock).
+    DuplicateSubmission when the nonce was used before; nothing is stored then. Reads
+    and row building happen before the transaction, which holds only the INSERTs (on
+    SQLite it is the database-wide write lock) and, for a paper sheet, its checks.
     """
-    today = today or timezone.localdate()
+    batch = source.batch
+    if batch is not None and batch.version_id != version.pk:
+        raise ValueError("A paper sheet is stored in its batch's questionnaire version.")
+    day = today or (batch.collected_on if batch is not None else timezone.localdate())
     response = Response(
         version=version,
-        channel=channel,
-        submitted_on=today,
+        channel=source.channel,
+        submitted_on=day,
         is_pilot=version.status == Status.PILOT,
-        desk=desk,
-        entered_by=entered_by,
+        desk=source.desk,
+        entered_by=source.entered_by,
         batch=batch,
-        sheet_number=sheet_number,
+        sheet_number=source.sheet_number,
         service_card=service_card,
-        service_revision_id=_revision_in_force_id(service_card, today),
+        service_revision_id=_revision_in_force_id(service_card, day),
     )
     rows = _answer_values(answers, questions or list(version.questions.all()))
     try:
-        response_store(response=response, rows=rows, nonce=nonce)
+        if batch is None:
+            response_store(response=response, rows=rows, nonce=nonce)
+        else:
+            _paper_sheet_store(batch=batch, response=response, rows=rows, nonce=nonce)
     except IntegrityError:
         if UsedSubmissionToken.objects.filter(nonce=nonce).exists():
             raise DuplicateSubmission from None
@@ -281,7 +332,7 @@ def _store_answers(
 
 
 def _answer_values(answers: dict[str, Any], questions: list[Question]) -> list[AnswerValues]:
-    """The rows of `answers` (see `response_submit`); the service card is not among
+    """The rows of `answers` (see `_store_once`); the service card is not among
     them (it is stored on the response itself)."""
     by_key = {q.key: q for q in questions}
     rows: list[AnswerValues] = []
@@ -607,32 +658,36 @@ def next_sheet_number(batch: PaperBatch) -> int:
 
 
 @transaction.atomic
-def paper_sheet_enter(
-    *, batch: PaperBatch, sheet_number: int, answers: dict[str, Any], nonce: str, user: User
-) -> Response:
-    """First entry of one paper form; the sheet number is written on the paper."""
-    PaperBatch.objects.select_for_update().filter(pk=batch.pk).first()
-    _require_open_batch(batch)
+def _paper_sheet_store(
+    *, batch: PaperBatch, response: Response, rows: list[AnswerValues], nonce: str
+) -> None:
+    """Store a typed sheet under its batch's lock: the batch still open, this screen not
+    saved before (Enter pressed twice) and its sheet number not entered yet."""
+    _require_open_batch(PaperBatch.objects.select_for_update().get(pk=batch.pk))
     if UsedSubmissionToken.objects.filter(nonce=nonce).exists():
-        raise DuplicateSubmission  # this screen was saved already (Enter pressed twice)
-    if batch.responses.filter(sheet_number=sheet_number).exists():
+        # Before the sheet-number check: a second press is "stored already", not a clash.
+        raise DuplicateSubmission
+    if batch.responses.filter(sheet_number=response.sheet_number).exists():
         raise ValidationError(
             {
                 "sheet_number": _("Sheet %(n)s of this batch is entered already.")
-                % {"n": sheet_number}
+                % {"n": response.sheet_number}
             }
         )
-    return response_submit(
+    response_store(response=response, rows=rows, nonce=nonce)
+
+
+def paper_sheet_enter(
+    *, batch: PaperBatch, sheet_number: int, answers: dict[str, Any], nonce: str, user: User
+) -> Response:
+    """First entry of one paper form for a known nonce: the paper store step of
+    `submit_response` (which the entry screen uses), kept for tests/route_dataset.py."""
+    return _store_once(
         version=batch.version,
-        channel=Channel.PAPER,
+        source=ResponseSource.paper(batch=batch, sheet_number=sheet_number, typist=user),
         answers=answers,
         nonce=nonce,
         service_card=service_card_of(answers),
-        desk=batch.desk,
-        entered_by=user,
-        today=batch.collected_on,
-        batch=batch,
-        sheet_number=sheet_number,
     )
 
 

@@ -45,7 +45,7 @@ from surveys.models import (
     RoundParticipant,
     Suggestion,
 )
-from surveys.tokens import new_submission_token, read_submission_token
+from surveys.tokens import new_submission_token
 from surveys.views import FormMode, _run_form
 
 
@@ -489,72 +489,18 @@ def _sheet_screen(request: AuthedRequest, pk: int, *, verify: bool) -> HttpRespo
     if request.method == "POST":
         form = PaperSheetForm(request.POST, version=batch.version)
         if form.is_valid():
-            data = form.cleaned_data
             try:
+                again = None
                 if verify:
-                    entry = services.paper_sheet_verify(
-                        batch=batch,
-                        sheet_number=data["sheet_number"],
-                        answers=form.cleaned_answers(),
-                        user=request.user,
-                    )
-                    if entry.differences:
-                        messages.warning(
-                            request,
-                            _("Sheet %(n)s differs from the first entry: flagged for checking.")
-                            % {"n": entry.sheet_number},
-                        )
-                    else:
-                        messages.success(
-                            request, _("Sheet %(n)s matches.") % {"n": entry.sheet_number}
-                        )
+                    _verify_sheet(request, batch, form)
                 else:
-                    nonce = read_submission_token(data["token"], batch.version)
-                    if nonce is None:
-                        raise ValidationError(
-                            _("The form could not be read. Please send it again.")
-                        )
-                    response = services.paper_sheet_enter(
-                        batch=batch,
-                        sheet_number=data["sheet_number"],
-                        answers=form.cleaned_answers(),
-                        nonce=nonce,
-                        user=request.user,
-                    )
-                    messages.success(
-                        request, _("Sheet %(n)s saved.") % {"n": response.sheet_number}
-                    )
-            except services.DuplicateSubmission:
-                number = data["sheet_number"]
-                if batch.responses.filter(sheet_number=number).exists():
-                    # Enter pressed twice: the first press stored it; on to the next sheet.
-                    messages.info(
-                        request,
-                        _(
-                            "Sheet %(n)s was saved already (the form was sent twice); "
-                            "it is stored once."
-                        )
-                        % {"n": number},
-                    )
-                    return redirect(here)
-                # This screen was saved as another sheet, then changed and sent again:
-                # nothing stored now; the typing comes back with a fresh token.
-                resend = request.POST.copy()
-                resend["token"] = new_submission_token(batch.version)
-                form = PaperSheetForm(resend, version=batch.version)
-                form.is_valid()
-                form.add_error(
-                    None,
-                    _(
-                        "This screen was saved already as another sheet, so sheet %(n)s "
-                        "was not stored. Check the answers and save again."
-                    )
-                    % {"n": number},
-                )
+                    again = _enter_sheet(request, batch, form)
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
-                return redirect(here)
+                if again is None:
+                    return redirect(here)
+                form = again
     else:
         form = PaperSheetForm(
             version=batch.version,
@@ -577,6 +523,65 @@ def _sheet_screen(request: AuthedRequest, pk: int, *, verify: bool) -> HttpRespo
         },
         status=422 if form.errors else 200,
     )
+
+
+def _verify_sheet(request: AuthedRequest, batch: PaperBatch, form: PaperSheetForm) -> None:
+    entry = services.paper_sheet_verify(
+        batch=batch,
+        sheet_number=form.cleaned_data["sheet_number"],
+        answers=form.cleaned_answers(),
+        user=request.user,
+    )
+    if entry.differences:
+        messages.warning(
+            request,
+            _("Sheet %(n)s differs from the first entry: flagged for checking.")
+            % {"n": entry.sheet_number},
+        )
+    else:
+        messages.success(request, _("Sheet %(n)s matches.") % {"n": entry.sheet_number})
+
+
+def _enter_sheet(
+    request: AuthedRequest, batch: PaperBatch, form: PaperSheetForm
+) -> PaperSheetForm | None:
+    """The typed sheet through the one submit sequence. None when the screen is done
+    (stored now, or by the first of two presses); else the typing comes back with a
+    fresh token and why nothing was stored."""
+    number = form.cleaned_data["sheet_number"]
+    outcome = services.submit_response(
+        version=batch.version,
+        token=form.cleaned_data["token"],
+        answers=form.cleaned_answers(),
+        source=services.ResponseSource.paper(batch=batch, sheet_number=number, typist=request.user),
+        address=None,  # staff typing in a pile of forms: no per-address limit
+        questions=form.questions,
+    )
+    if outcome == services.Submitted.STORED:
+        messages.success(request, _("Sheet %(n)s saved.") % {"n": number})
+        return None
+    if outcome == services.Submitted.ALREADY_STORED:
+        if batch.responses.filter(sheet_number=number).exists():
+            # Enter pressed twice: the first press stored it; on to the next sheet.
+            messages.info(
+                request,
+                _("Sheet %(n)s was saved already (the form was sent twice); it is stored once.")
+                % {"n": number},
+            )
+            return None
+        # This screen was saved as another sheet, then changed and sent again.
+        problem = _(
+            "This screen was saved already as another sheet, so sheet %(n)s "
+            "was not stored. Check the answers and save again."
+        ) % {"n": number}
+    else:  # the token expired or was tampered with
+        problem = _("The form could not be read. Please send it again.")
+    resend = request.POST.copy()
+    resend["token"] = new_submission_token(batch.version)
+    again = PaperSheetForm(resend, version=batch.version)
+    again.is_valid()
+    again.add_error(None, problem)
+    return again
 
 
 def _next_sheet(batch: PaperBatch, *, verify: bool) -> int | None:

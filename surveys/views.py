@@ -29,6 +29,7 @@ from surveys.forms import (
 )
 from surveys.models import Channel, Desk, Question, QuestionnaireVersion, UsedSubmissionToken
 from surveys.services import (
+    ResponseSource,
     Submitted,
     submit_response,
 )
@@ -176,10 +177,8 @@ def _run_form(
             version=version,
             token=form.cleaned_data["token"],
             answers=form.cleaned_answers(),
-            channel=mode.channel,
+            source=ResponseSource(channel=mode.channel, desk=mode.desk, entered_by=mode.entered_by),
             address=client_address(request) if mode.rate_limited else None,
-            desk=mode.desk,
-            entered_by=mode.entered_by,
             questions=form.questions,
             suggestion=request.POST.get("suggestion", ""),
         )

@@ -7,14 +7,14 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflows")
 
     def ready(self) -> None:
-        from workflows import records, task_layer
+        from workflows import records, steps, task_layer
         from workflows.flows import NonconformityFlow
 
         task_layer.register(
             task_layer.TaskKind(
                 flow_class=NonconformityFlow,
                 url_name="nonconformities:task",
-                due_dates=records.due_dates,
+                due_dates=steps.due_dates,
                 subjects=records.task_subjects,
             )
         )

@@ -10,15 +10,12 @@ Every human step carries two reminders before its due date and an escalation to 
 coordinator when overdue, repeated every N working days: viewflow's database-backed
 timers, fired by our Celery beat task (workflows.tasks.fire_timers).
 
-Task pages are our own (workflows/views.py), not viewflow's generic task views, so that
-one access policy (workflows/selectors.py) guards every route; the flow's own URLs are
-never mounted.
+Each human step names its form and the service that completes it; task pages are our
+own (workflows.stepkit.TaskPage, workflows/views.py), not viewflow's generic task views,
+so that one access policy (workflows/selectors.py) guards every route; the flow's own
+URLs are never mounted.
 """
 
-import datetime
-
-from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
@@ -28,10 +25,7 @@ from viewflow.workflow.nodes.split import SplitActivation
 
 from workflows import steps
 from workflows.models import Action, Nonconformity, NonconformityProcess, Status
-
-
-def _not_routed(request, **kwargs):  # pragma: no cover - see the module docstring
-    raise Http404
+from workflows.stepkit import DeadlineChain, human_step
 
 
 class DataSplitActivation(SplitActivation):
@@ -62,25 +56,21 @@ class DataSplit(flow.Split):
         return self
 
 
-def _human(view_node):
-    """Two reminders before the due date and an escalation once it has passed."""
-    return (
-        view_node.OnTimeout(this.reminder_1_at, this.remind, interrupting=False)
-        .OnTimeout(this.reminder_2_at, this.remind, interrupting=False)
-        .OnTimeout(this.escalation_at, this.escalate, interrupting=False)
-    )
-
-
-class NonconformityFlow(flow.Flow):
+class NonconformityFlow(DeadlineChain, flow.Flow):
     process_class = NonconformityProcess
+    deadlines = steps.NonconformityDeadlines()
     lock_impl = lock.select_for_update_lock
     process_title = _("Nonconformity")
 
     start = flow.StartHandle(this.start_process).Next(this.triage)
     reopen = flow.StartHandle(this.start_process).Next(this.analysis)
 
-    triage = _human(
-        flow.View(_not_routed).Annotation(title=_("Triage")).Assign(this.responsible)
+    triage = human_step(
+        _("Triage"),
+        assign=this.responsible,
+        form="workflows.forms.TriageForm",
+        service="workflows.services.nonconformity_triage",
+        reminders=2,
     ).Next(this.triage_outcome)
     triage_outcome = (
         flow.If(this.is_accepted)
@@ -88,14 +78,26 @@ class NonconformityFlow(flow.Flow):
         .Then(this.analysis)
         .Else(this.end)
     )
-    analysis = _human(
-        flow.View(_not_routed).Annotation(title=_("Root-cause analysis")).Assign(this.responsible)
+    analysis = human_step(
+        _("Root-cause analysis"),
+        assign=this.responsible,
+        form="workflows.forms.AnalysisForm",
+        service="workflows.services.nonconformity_analyse",
+        reminders=2,
     ).Next(this.planning)
-    planning = _human(
-        flow.View(_not_routed).Annotation(title=_("Action plan")).Assign(this.responsible)
+    planning = human_step(
+        _("Action plan"),
+        assign=this.responsible,
+        form="workflows.forms.ActionFormSet",
+        service="workflows.services.nonconformity_plan",
+        reminders=2,
     ).Next(this.plan_review)
-    plan_review = _human(
-        flow.View(_not_routed).Annotation(title=_("Plan approval")).Assign(this.responsible)
+    plan_review = human_step(
+        _("Plan approval"),
+        assign=this.responsible,
+        form="workflows.forms.PlanReviewForm",
+        service="workflows.services.nonconformity_review_plan",
+        reminders=2,
     ).Next(this.plan_decision)
     plan_decision = (
         flow.If(this.plan_approved)
@@ -104,14 +106,20 @@ class NonconformityFlow(flow.Flow):
         .Else(this.planning)
     )
     split_actions = DataSplit().Next(this.implement, data_source=this.plan_actions)
-    implement = _human(
-        flow.View(_not_routed).Annotation(title=_("Implement an action")).Assign(this.action_owner)
+    implement = human_step(
+        _("Implement an action"),
+        assign=this.action_owner,
+        form="workflows.forms.ActionDoneForm",
+        service="workflows.services.action_complete",
+        reminders=2,
     ).Next(this.join_actions)
     join_actions = flow.Join().Next(this.verification)
-    verification = _human(
-        flow.View(_not_routed)
-        .Annotation(title=_("Effectiveness verification"))
-        .Assign(this.responsible)
+    verification = human_step(
+        _("Effectiveness verification"),
+        assign=this.responsible,
+        form="workflows.forms.VerifyForm",
+        service="workflows.services.nonconformity_verify",
+        reminders=2,
     ).Next(this.verdict)
     verdict = (
         flow.Switch()
@@ -127,11 +135,12 @@ class NonconformityFlow(flow.Flow):
     )
     measurement_outcome = flow.If(this.is_closed).Then(this.end).Else(this.planning)
 
-    # Reminders and escalation run beside the task they watch.
-    remind = flow.Function(this.send_reminder).Next(this.end)
+    # Reminders and escalation run beside the step they watch (workflows.stepkit).
+    first_reminder = flow.Function(this.send_first_reminder).Next(this.end)
+    second_reminder = flow.Function(this.send_second_reminder).Next(this.end)
     escalate = flow.Function(this.send_escalation).Next(this.escalation_wait)
     escalation_wait = flow.Timer(this.next_escalation_at).Next(this.escalation_check)
-    escalation_check = flow.If(this.still_overdue).Then(this.escalate).Else(this.end)
+    escalation_check = flow.If(this.still_open).Then(this.escalate).Else(this.end)
 
     end = flow.End()
 
@@ -147,7 +156,6 @@ class NonconformityFlow(flow.Flow):
         return activation.process.artifact.responsible
 
     def action_owner(self, activation):
-
         return Action.objects.get(pk=activation.task.data["action"]).owner
 
     # --- gateways -------------------------------------------------------------------
@@ -173,35 +181,3 @@ class NonconformityFlow(flow.Flow):
 
     def measurement_recorded(self, activation, **kwargs):
         """Resumed by services.nonconformity_record_measurement (the annual cycle)."""
-
-    # --- deadlines ------------------------------------------------------------------
-
-    def reminder_1_at(self, activation) -> datetime.datetime:
-
-        return steps.reminder_moment(activation.task.previous.get(), slot=0)
-
-    def reminder_2_at(self, activation) -> datetime.datetime:
-
-        return steps.reminder_moment(activation.task.previous.get(), slot=1)
-
-    def escalation_at(self, activation) -> datetime.datetime:
-
-        return steps.escalation_moment(activation.task.previous.get())
-
-    def next_escalation_at(self, activation) -> datetime.datetime:
-
-        return steps.next_escalation_moment(activation.task, today=timezone.localdate())
-
-    def send_reminder(self, activation) -> None:
-
-        boundary = activation.task.previous.get()
-        slot = 1 if boundary.flow_task.name.endswith("_2") else 0
-        steps.task_remind(host=boundary.previous.get(), slot=slot)
-
-    def send_escalation(self, activation) -> None:
-
-        steps.task_escalate(escalation=activation.task)
-
-    def still_overdue(self, activation) -> bool:
-
-        return steps.escalation_host(activation.task).finished is None

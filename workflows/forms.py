@@ -3,14 +3,17 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from qms.models import ServiceCardRevision, User
+from workflows import selectors
 from workflows.models import (
     OPEN_STATUSES,
     Action,
     CauseCategory,
     Nonconformity,
     Severity,
+    TriageDecision,
 )
 from workflows.selectors import visible_nonconformities
+from workflows.stepkit import StepForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -71,15 +74,14 @@ class ObservationRegisterForm(RegisterForm):
         fields = ["title", "description", "severity"]
 
 
-DECISIONS = [
-    ("accept", _("Accept: the unit analyses it")),
-    ("reject", _("Reject (give the reason)")),
-    ("merge", _("Merge into an open nonconformity (a duplicate)")),
-]
+# The forms of the flow's human steps (named beside each step in workflows.flows); the
+# task page builds each through `for_step` and passes `service_kwargs()` to its service.
 
 
-class TriageForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
+class TriageForm(StepForm, forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=TriageDecision.choices, widget=forms.RadioSelect
+    )
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
     merge_into = forms.CharField(
         label=_("Merge into (the number of an open nonconformity)"),
@@ -91,10 +93,19 @@ class TriageForm(forms.Form):
         label=_("Reason or note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    similar: list[Nonconformity] = []
+
     def __init__(self, *args, nc: Nonconformity, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("severity", nc.severity)
         self.nc, self.user = nc, user
+
+    @classmethod
+    def for_step(cls, data, files, *, artifact, task, user):
+        form = cls(data, nc=artifact, user=user)
+        # Earlier items like this one, to merge a duplicate (only those the user may see).
+        form.similar = list(selectors.similar_items(artifact, user))
+        return form
 
     def clean_merge_into(self) -> Nonconformity | None:
         """A typed number rather than a list of every open item (thousands of options).
@@ -122,7 +133,7 @@ class TriageForm(forms.Form):
         return target
 
 
-class AnalysisForm(forms.Form):
+class AnalysisForm(StepForm, forms.Form):
     immediate_correction = forms.CharField(
         label=_("Immediate correction (what was done at once)"),
         required=False,
@@ -139,7 +150,7 @@ class AnalysisForm(forms.Form):
     )
     occurs_elsewhere = forms.ChoiceField(
         label=_("Could it occur elsewhere?"),
-        choices=[("no", _("no")), ("yes", _("yes"))],
+        choices=[(Nonconformity.Elsewhere.NO, _("no")), (Nonconformity.Elsewhere.YES, _("yes"))],
         widget=forms.RadioSelect,
     )
     occurs_elsewhere_note = forms.CharField(
@@ -176,10 +187,31 @@ class ActionForm(forms.ModelForm):
         pass  # nonconformity_plan validates and saves
 
 
-ActionFormSet = forms.formset_factory(ActionForm, extra=3, max_num=20, min_num=1, validate_min=True)
+class BaseActionFormSet(StepForm, forms.BaseFormSet):
+    @classmethod
+    def for_step(cls, data, files, *, artifact, task, user):
+        # The current plan pre-fills the empty form only; a posted form is read as posted.
+        initial = [
+            {"kind": a.kind, "description": a.description, "owner": a.owner_id, "due_on": a.due_on}
+            for a in artifact.actions.filter(plan_round=artifact.plan_round, done_on__isnull=True)
+        ]
+        return cls(data, initial=None if data else initial, prefix="actions")
+
+    def service_kwargs(self) -> dict:
+        return {"actions": [form.cleaned_data for form in self.forms if form.cleaned_data]}
 
 
-class PlanReviewForm(forms.Form):
+ActionFormSet = forms.formset_factory(
+    ActionForm,
+    formset=BaseActionFormSet,
+    extra=3,
+    max_num=20,
+    min_num=1,
+    validate_min=True,
+)
+
+
+class PlanReviewForm(StepForm, forms.Form):
     approve = forms.TypedChoiceField(
         label=_("Decision"),
         choices=[("1", _("Approve the plan")), ("0", _("Return it to the head"))],
@@ -191,7 +223,7 @@ class PlanReviewForm(forms.Form):
     )
 
 
-class ActionDoneForm(forms.Form):
+class ActionDoneForm(StepForm, forms.Form):
     evidence = forms.CharField(
         label=_("Evidence of completion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -215,6 +247,10 @@ class ActionDoneForm(forms.Form):
         else:
             del self.fields["revision"]
 
+    @classmethod
+    def for_step(cls, data, files, *, artifact, task, user):
+        return cls(data, files, nc=artifact)
+
     def clean_evidence_file(self):
         upload = _check_size(self.cleaned_data.get("evidence_file"))
         if upload:
@@ -222,7 +258,7 @@ class ActionDoneForm(forms.Form):
         return upload
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(StepForm, forms.Form):
     verdict = forms.ChoiceField(
         label=_("Were the actions effective?"),
         choices=Nonconformity.Verdict.choices[1:],

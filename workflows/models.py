@@ -47,6 +47,14 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("closed")
 
 
+class TriageDecision(models.TextChoices):
+    """The coordinator's decision on a new item (a form choice, not stored)."""
+
+    ACCEPT = "accept", _("Accept: the unit analyses it")
+    REJECT = "reject", _("Reject (give the reason)")
+    MERGE = "merge", _("Merge into an open nonconformity (a duplicate)")
+
+
 OPEN_STATUSES = [
     Status.TRIAGE,
     Status.ANALYSIS,
@@ -364,7 +372,30 @@ class Event(models.Model):
         related_name="+",
         verbose_name=_("who"),
     )
-    transition = models.CharField(_("transition"), max_length=40)
+
+    class Transition(models.TextChoices):
+        REGISTER = "register", _("registered")
+        ACCEPT = "accept", _("accepted")
+        REJECT = "reject", _("rejected")
+        MERGE = "merge", _("merged into another item")
+        DUPLICATE_MERGED = "duplicate_merged", _("a duplicate was merged into this item")
+        ANALYSE = "analyse", _("root cause analysed")
+        PLAN = "plan", _("action plan submitted")
+        APPROVE_PLAN = "approve_plan", _("plan approved")
+        ACCEPT_ANALYSIS = "accept_analysis", _("analysis accepted")
+        RETURN_PLAN = "return_plan", _("plan returned")
+        COMPLETE_ACTION = "complete_action", _("action completed")
+        VERIFY = "verify", _("effectiveness confirmed")
+        NOT_EFFECTIVE = "not_effective", _("not effective: a new plan")
+        AWAIT_MEASUREMENT = "await_measurement", _("waits for the next measurement")
+        MEASURED_EFFECTIVE = "measured_effective", _("re-measured: effective")
+        MEASURED_NOT_EFFECTIVE = "measured_not_effective", _("re-measured: not effective")
+        REASSIGN = "reassign", _("step handed over")
+        REOPEN = "reopen", _("reopened")
+        ESCALATE = "escalate", _("overdue: escalated")
+        RECURRED = "recurred", _("recurred in the annual measurement")
+
+    transition = models.CharField(_("transition"), max_length=40, choices=Transition.choices)
     from_status = models.CharField(_("from"), max_length=24, blank=True)
     to_status = models.CharField(_("to"), max_length=24, blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -387,28 +418,6 @@ class Event(models.Model):
         verbose_name_plural = _("events")
         ordering = ["at", "pk"]
 
-    TRANSITIONS = {
-        "register": _("registered"),
-        "accept": _("accepted"),
-        "reject": _("rejected"),
-        "merge": _("merged into another item"),
-        "duplicate_merged": _("a duplicate was merged into this item"),
-        "analyse": _("root cause analysed"),
-        "plan": _("action plan submitted"),
-        "approve_plan": _("plan approved"),
-        "accept_analysis": _("analysis accepted"),
-        "return_plan": _("plan returned"),
-        "complete_action": _("action completed"),
-        "verify": _("effectiveness confirmed"),
-        "not_effective": _("not effective: a new plan"),
-        "await_measurement": _("waits for the next measurement"),
-        "measured_effective": _("re-measured: effective"),
-        "measured_not_effective": _("re-measured: not effective"),
-        "reassign": _("step handed over"),
-        "reopen": _("reopened"),
-        "escalate": _("overdue: escalated"),
-    }
-
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.transition}"
 
@@ -422,7 +431,7 @@ class Event(models.Model):
 
     @property
     def transition_label(self) -> str:
-        return str(self.TRANSITIONS.get(self.transition, self.transition))
+        return self.get_transition_display()
 
     @property
     def status_change(self) -> str:

@@ -14,7 +14,8 @@ from viewflow.workflow.status import STATUS
 
 from qms.models import OrgUnit
 from qms.pdf import register_fonts
-from workflows.models import Action, Nonconformity
+from workflows.models import Nonconformity
+from workflows.steps import due_dates
 
 
 def open_tasks_of(nc: Nonconformity) -> list[Task]:
@@ -27,40 +28,21 @@ def open_tasks_of(nc: Nonconformity) -> list[Task]:
     )
 
 
-def due_dates(light: list[tuple[int, int, str, dict]]) -> dict[int, datetime.date | None]:
-    """{task pk: due date} of open nonconformity steps, from (pk, item id, step name, data)
-    tuples, in two light queries (no model objects)."""
-    step_due = dict(
-        Nonconformity.objects.filter(pk__in={nc for _, nc, _, _ in light}).values_list(
-            "pk", "step_due_on"
-        )
-    )
-    actions = [data["action"] for _, _, node, data in light if node == "implement"]
-    action_due = dict(Action.objects.filter(pk__in=actions).values_list("pk", "due_on"))
-    return {
-        pk: action_due.get(data["action"]) if node == "implement" else step_due.get(nc)
-        for pk, nc, node, data in light
-    }
-
-
 def task_subjects(
     tasks: list[Task],
 ) -> dict[int, tuple[str, OrgUnit | None, datetime.date | None]]:
-    """{task pk: (the item's number and title, its unit, the step's due date)} in two
+    """{task pk: (the item's number and title, its unit, the step's due date)} in three
     queries, whatever the number of tasks."""
     items = Nonconformity.objects.select_related("unit").in_bulk(
         {t.process.artifact_object_id for t in tasks}
     )
-    action_ids = [t.data["action"] for t in tasks if t.flow_task.name == "implement"]
-    due_by_action = dict(Action.objects.filter(pk__in=action_ids).values_list("pk", "due_on"))
+    due = due_dates(
+        [(t.pk, t.process.artifact_object_id, t.flow_task.name, t.data or {}) for t in tasks]
+    )
     facts: dict[int, tuple[str, OrgUnit | None, datetime.date | None]] = {}
     for task in tasks:
         nc = items[task.process.artifact_object_id]
-        if task.flow_task.name == "implement":
-            due = due_by_action.get(task.data["action"])
-        else:
-            due = nc.step_due_on
-        facts[task.pk] = (f"{nc.number} {nc.title}", nc.unit, due)
+        facts[task.pk] = (f"{nc.number} {nc.title}", nc.unit, due[task.pk])
     return facts
 
 

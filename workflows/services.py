@@ -1,60 +1,44 @@
 """Writes for nonconformities: one function per transition (CONVENTIONS.md §2).
 
-A human step is completed through `_complete_task`: it takes viewflow's process lock,
-checks that the task is still waiting for this user, lets the transition change the
-record (status, who holds the next step, its working-day due date), appends an Event,
-and then lets viewflow create the next tasks. Two people acting at once: the second
-finds the task done and gets `StepAlreadyDone`; nothing happens twice.
+A human step is completed through `_complete_task` (workflows.stepkit): it takes
+viewflow's process lock, checks that the task is still waiting for this user, lets the
+transition change the record (status, who holds the next step, its working-day due
+date), appends an Event, lets viewflow create the next tasks and tells their owners, in
+one transaction. Two people acting at once: the second finds the task done and gets
+`StepAlreadyDone`; nothing happens twice.
 """
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Max
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from notifications.services import notify_once
 from qms.models import Office, OrgUnit, ServiceCard, ServiceCardRevision, User
 from qms.roles import is_coordinator
 from surveys.selectors import work_unit_ids
 from workflows.flows import NonconformityFlow
-from workflows.models import (
-    Action,
-    Event,
-    Nonconformity,
-    Severity,
-    Status,
-)
+from workflows.models import Action, Event, Nonconformity, Severity, Status, TriageDecision
+from workflows.stepkit import StepAlreadyDone, StepBusy, complete_human_task, notify_new_tasks
 from workflows.steps import (
     _nc_id,
     coordinator_user,
     policy_for,
     responsible_for,
-    task_due_on,
 )
 from workflows.workdays import add_working_days
 
-ModelT = TypeVar("ModelT", bound=models.Model)
-
-
-class StepAlreadyDone(Exception):
-    """The task was completed (or reassigned) by someone else in the meantime."""
+T = Event.Transition
 
 
 class AlreadyRegistered(Exception):
     """Its origin (e.g. a finding: `origin_key`) registered an item already."""
-
-
-class StepBusy(Exception):
-    """Someone else is completing a step of this item at this very moment."""
 
 
 def _enter(nc: Nonconformity, status: str, *, responsible: User | None = None) -> None:
@@ -92,56 +76,14 @@ def _record(
 
 def _complete_task(task: Task, user: User, change: Callable[[Nonconformity], None]) -> None:
     """Run `change` and complete the task, under the process lock, exactly once."""
+    if task.flow_task.flow_class is not NonconformityFlow:
+        raise StepAlreadyDone  # not a step of this flow: nothing to complete here
     complete_human_task(task, user, Nonconformity, change)
-    _notify_new_tasks(task.process_id)
 
 
-def complete_human_task(
-    task: Task, user: User, artifact_model: type[ModelT], change: Callable[[ModelT], None]
-) -> ModelT:
-    """Complete the owner's human task once, changing its process's artifact with it.
-
-    Under the flow's process lock (select_for_update on PostgreSQL) and one transaction:
-    a second click or a second person gets StepAlreadyDone, a lock held elsewhere
-    StepBusy. Used by every flow of the product (nonconformities, results packs).
-    """
-    flow_class = task.flow_task.flow_class
-    try:
-        with flow_class.lock(task.process_id), transaction.atomic():
-            task.refresh_from_db()
-            if task.status != STATUS.ASSIGNED:
-                raise StepAlreadyDone
-            if task.owner_id != user.pk:
-                raise PermissionDenied
-            activation = task.flow_task.activation_class(task)
-            try:
-                activation.start(None)
-            except TransitionNotAllowed:
-                raise StepAlreadyDone from None
-            artifact = artifact_model._default_manager.select_for_update().get(
-                pk=task.process.artifact_object_id
-            )
-            change(artifact)
-            artifact.save()
-            activation.execute()
-    except FlowLockFailed:
-        raise StepBusy from None
-    return artifact
-
-
-def _notify_new_tasks(process_id: int) -> None:
-    """Tell each owner of a newly created human task that it waits for them."""
-    for task in Task.objects.filter(
-        process_id=process_id, status=STATUS.ASSIGNED, flow_task_type="HUMAN"
-    ).select_related("owner"):
-        nc = Nonconformity.objects.get(pk=task.process.artifact_object_id)
-        notify_once(
-            task.owner,
-            "task_assigned",
-            {"nc": nc, "step": task.flow_task.task_title, "due": task_due_on(task)},
-            key=f"assigned:{task.pk}:{task.owner_id}",
-            url=reverse("nonconformities:task", args=[task.pk]),
-        )
+def _notify_new_tasks_for(nc: Nonconformity) -> None:
+    for process_id in nc.processes.values_list("pk", flat=True):
+        notify_new_tasks(process_id)
 
 
 # --- register and triage --------------------------------------------------------------
@@ -206,15 +148,10 @@ def nonconformity_register(
         nc.evidence_file = evidence_file
     _enter(nc, Status.TRIAGE, responsible=coordinator_user())
     nc.save()
-    _record(nc, user, "register", "", note=description.strip()[:500])
+    _record(nc, user, T.REGISTER, "", note=description.strip()[:500])
     NonconformityFlow.start.run(nonconformity=nc)
-    transaction.on_commit(lambda: _notify_new_tasks_for(nc.pk))
+    _notify_new_tasks_for(nc)  # in this transaction: told if and only if it happened
     return nc
-
-
-def _notify_new_tasks_for(nc_id: int) -> None:
-    for process in Nonconformity.objects.get(pk=nc_id).processes.all():
-        _notify_new_tasks(process.pk)
 
 
 def nonconformity_triage(
@@ -227,9 +164,9 @@ def nonconformity_triage(
     merge_into: Nonconformity | None = None,
 ) -> Nonconformity:
     """Accept (to the unit's head), reject with a reason, or merge into an open item."""
-    if decision in {"reject", "merge"} and not reason.strip():
+    if decision in {TriageDecision.REJECT, TriageDecision.MERGE} and not reason.strip():
         raise ValidationError({"reason": _("Give the reason.")})
-    if decision == "merge" and (
+    if decision == TriageDecision.MERGE and (
         merge_into is None or not merge_into.is_open or merge_into.pk == _nc_id(task)
     ):
         raise ValidationError({"merge_into": _("Choose another open nonconformity.")})
@@ -238,21 +175,21 @@ def nonconformity_triage(
         before = nc.status
         if severity:
             nc.severity = severity
-        if decision == "accept":
+        if decision == TriageDecision.ACCEPT:
             _enter(nc, Status.ANALYSIS, responsible=responsible_for(nc.unit))
-            _record(nc, user, "accept", before, note=reason, meaning=Event.Meaning.ACCEPTED)
-        elif decision == "reject":
+            _record(nc, user, T.ACCEPT, before, note=reason, meaning=Event.Meaning.ACCEPTED)
+        elif decision == TriageDecision.REJECT:
             _enter(nc, Status.REJECTED)
-            _record(nc, user, "reject", before, note=reason)
-        elif decision == "merge":
+            _record(nc, user, T.REJECT, before, note=reason)
+        elif decision == TriageDecision.MERGE:
             assert merge_into is not None
             nc.merged_into = merge_into
             _enter(nc, Status.MERGED)
-            _record(nc, user, "merge", before, note=f"{merge_into.number}: {reason}")
+            _record(nc, user, T.MERGE, before, note=f"{merge_into.number}: {reason}")
             Event.objects.create(
                 nonconformity=merge_into,
                 actor=user,
-                transition="duplicate_merged",
+                transition=T.DUPLICATE_MERGED,
                 from_status=merge_into.status,
                 to_status=merge_into.status,
                 note=f"{nc.number}: {reason}",
@@ -282,7 +219,7 @@ def nonconformity_analyse(
     why_chain = [w.strip() for w in why_chain if w.strip()]
     if not why_chain or not root_cause.strip():
         raise ValidationError({"root_cause": _("Give at least one 'why' and the root cause.")})
-    if occurs_elsewhere == "yes" and not occurs_elsewhere_note.strip():
+    if occurs_elsewhere == Nonconformity.Elsewhere.YES and not occurs_elsewhere_note.strip():
         raise ValidationError({"occurs_elsewhere_note": _("Say where else and what was done.")})
 
     def change(nc: Nonconformity) -> None:
@@ -294,7 +231,7 @@ def nonconformity_analyse(
         nc.occurs_elsewhere = occurs_elsewhere
         nc.occurs_elsewhere_note = occurs_elsewhere_note.strip()
         _enter(nc, Status.PLANNING)
-        _record(nc, user, "analyse", before, meaning=Event.Meaning.ANALYSED)
+        _record(nc, user, T.ANALYSE, before, meaning=Event.Meaning.ANALYSED)
 
     _complete_task(task, user, change)
     return Nonconformity.objects.get(pk=_nc_id(task))
@@ -315,7 +252,7 @@ def nonconformity_plan(*, task: Task, user: User, actions: list[dict]) -> Noncon
         for action in actions:
             Action.objects.create(nonconformity=nc, plan_round=nc.plan_round, **action)
         _enter(nc, Status.PLAN_REVIEW, responsible=coordinator_user())
-        _record(nc, user, "plan", before, note=_("%(n)s action(s) planned") % {"n": len(actions)})
+        _record(nc, user, T.PLAN, before, note=_("%(n)s action(s) planned") % {"n": len(actions)})
 
     _complete_task(task, user, change)
     return Nonconformity.objects.get(pk=_nc_id(task))
@@ -335,13 +272,13 @@ def nonconformity_review_plan(
             last_due = nc.actions.filter(plan_round=nc.plan_round).aggregate(d=Max("due_on"))["d"]
             nc.step_due_on = last_due
             # Approving the plan is also the coordinator's sign-off on the analysis behind it.
-            _record(nc, user, "accept_analysis", before, meaning=Event.Meaning.ANALYSIS_ACCEPTED)
+            _record(nc, user, T.ACCEPT_ANALYSIS, before, meaning=Event.Meaning.ANALYSIS_ACCEPTED)
             _record(
-                nc, user, "approve_plan", before, note=comment, meaning=Event.Meaning.PLAN_APPROVED
+                nc, user, T.APPROVE_PLAN, before, note=comment, meaning=Event.Meaning.PLAN_APPROVED
             )
         else:
             _enter(nc, Status.PLANNING, responsible=responsible_for(nc.unit))
-            _record(nc, user, "return_plan", before, note=comment)
+            _record(nc, user, T.RETURN_PLAN, before, note=comment)
 
     _complete_task(task, user, change)
     return Nonconformity.objects.get(pk=_nc_id(task))
@@ -379,7 +316,7 @@ def action_complete(
         _record(
             nc,
             user,
-            "complete_action",
+            T.COMPLETE_ACTION,
             before,
             note=f"{action.get_kind_display()}: {action.description[:200]}",
         )
@@ -399,16 +336,16 @@ def nonconformity_verify(*, task: Task, user: User, verdict: str, evidence: str)
         nc.verdict_evidence = evidence.strip()
         if verdict == Nonconformity.Verdict.EFFECTIVE:
             _enter(nc, Status.CLOSED)
-            _record(nc, user, "verify", before, note=evidence, meaning=Event.Meaning.EFFECTIVE)
+            _record(nc, user, T.VERIFY, before, note=evidence, meaning=Event.Meaning.EFFECTIVE)
         elif verdict == Nonconformity.Verdict.NOT_EFFECTIVE:
             nc.plan_round += 1
             _enter(nc, Status.PLANNING, responsible=responsible_for(nc.unit))
-            _record(nc, user, "not_effective", before, note=evidence)
+            _record(nc, user, T.NOT_EFFECTIVE, before, note=evidence)
         elif verdict == Nonconformity.Verdict.NEXT_MEASUREMENT:
             _enter(nc, Status.AWAITING_MEASUREMENT)
             nc.responsible = None
             nc.step_due_on = None
-            _record(nc, user, "await_measurement", before, note=evidence)
+            _record(nc, user, T.AWAIT_MEASUREMENT, before, note=evidence)
         else:
             raise ValidationError({"verdict": _("Choose a verdict.")})
 
@@ -434,7 +371,7 @@ def nonconformity_record_measurement(
         _record(
             nc,
             user,
-            "measured_effective",
+            T.MEASURED_EFFECTIVE,
             before,
             note=evidence,
             meaning=Event.Meaning.EFFECTIVE,
@@ -443,10 +380,10 @@ def nonconformity_record_measurement(
         nc.verdict = Nonconformity.Verdict.NOT_EFFECTIVE
         nc.plan_round += 1
         _enter(nc, Status.PLANNING, responsible=responsible_for(nc.unit))
-        _record(nc, user, "measured_not_effective", before, note=evidence)
+        _record(nc, user, T.MEASURED_NOT_EFFECTIVE, before, note=evidence)
     nc.save()
     NonconformityFlow.await_measurement.run(task)
-    transaction.on_commit(lambda: _notify_new_tasks_for(nc.pk))
+    _notify_new_tasks_for(nc)  # in this transaction: told if and only if it happened
     return nc
 
 
@@ -469,7 +406,7 @@ def task_reassign(*, task: Task, by: User, to: User, reason: str) -> Task:
             task.owner = to
             task.save(update_fields=["owner"])
             nc = Nonconformity.objects.select_for_update().get(pk=_nc_id(task))
-            if task.flow_task.name == "implement":
+            if "action" in (task.data or {}):
                 # The action changes hands too: its owner is who sees and completes it.
                 Action.objects.filter(pk=task.data["action"]).update(owner=to)
             else:
@@ -478,13 +415,13 @@ def task_reassign(*, task: Task, by: User, to: User, reason: str) -> Task:
             _record(
                 nc,
                 by,
-                "reassign",
+                T.REASSIGN,
                 nc.status,
                 note=f"{task.flow_task.task_title}: {previous} → {to}. {reason.strip()}",
             )
     except FlowLockFailed:
         raise StepBusy from None
-    transaction.on_commit(lambda: _notify_new_tasks(task.process_id))
+    notify_new_tasks(task.process_id)
     return task
 
 
@@ -507,7 +444,7 @@ def nonconformity_reopen(*, nc: Nonconformity, user: User | None, reason: str) -
     nc.plan_round += 1
     _enter(nc, Status.ANALYSIS, responsible=responsible_for(nc.unit))
     nc.save()
-    _record(nc, user, "reopen", before, note=reason.strip())
+    _record(nc, user, T.REOPEN, before, note=reason.strip())
     NonconformityFlow.reopen.run(nonconformity=nc)
-    transaction.on_commit(lambda: _notify_new_tasks_for(nc.pk))
+    _notify_new_tasks_for(nc)  # in this transaction: told if and only if it happened
     return nc

@@ -1,8 +1,8 @@
-"""The nonconformity flow's step machinery: who does a step, its due date, the moments of
-its reminders and escalations, and the reminders and escalations themselves.
+"""The nonconformity flow's step rules: who does a step, when it is due, and its
+reminders and escalations (run by the shared chain in workflows.stepkit).
 
-workflows.flows calls these from its timers; they never import the flow, so the flow and
-the services (which start and advance it) import their modules at the top.
+They never import the flow, so the flow and the services (which start and advance it)
+import this module at the top.
 """
 
 import datetime
@@ -13,14 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 
-from notifications.services import notify_once
 from qms.models import OrgUnit, User
 from qms.roles import Role
 from workflows.models import Absence, Action, DeadlinePolicy, Event, Nonconformity
-from workflows.workdays import NEVER, add_working_days, at_morning, working_days_between
-
-HUMAN_STEPS = {"triage", "analysis", "planning", "plan_review", "implement", "verification"}
-
+from workflows.stepkit import Deadlines, Notice
+from workflows.workdays import working_days_between
 
 # --- who and when -------------------------------------------------------------------
 
@@ -63,102 +60,96 @@ def _nc_id(task: Task) -> int:
     return task.process.artifact_object_id
 
 
-# --- deadlines, reminders, escalation (called by the flow's timers) ---------------------
+# --- when a step is due (one rule for the task lists, the pages and the reminders) -------
+
+
+def due_dates(light: list[tuple[int, int, str, dict]]) -> dict[int, datetime.date | None]:
+    """{task pk: due date} of nonconformity steps, from (pk, item id, step name, data)
+    tuples, in two light queries (no model objects): an action's implementation is due
+    by the action's date, every other step by the item's current step date."""
+    step_due = dict(
+        Nonconformity.objects.filter(pk__in={nc for _, nc, _, _ in light}).values_list(
+            "pk", "step_due_on"
+        )
+    )
+    actions = [data["action"] for _, _, node, data in light if "action" in (data or {})]
+    action_due = dict(Action.objects.filter(pk__in=actions).values_list("pk", "due_on"))
+    return {
+        pk: action_due.get(data["action"]) if "action" in (data or {}) else step_due.get(nc)
+        for pk, nc, node, data in light
+    }
 
 
 def task_due_on(task: Task) -> datetime.date | None:
-    if task.flow_task.name == "implement":
-        return Action.objects.get(pk=task.data["action"]).due_on
-    return Nonconformity.objects.get(pk=_nc_id(task)).step_due_on
+    light = (task.pk, _nc_id(task), task.flow_task.name, task.data or {})
+    return due_dates([light])[task.pk]
 
 
-def reminder_moment(host: Task, *, slot: int) -> datetime.datetime:
-    due = task_due_on(host)
-    nc = Nonconformity.objects.get(pk=_nc_id(host))
-    days = policy_for(nc.severity).reminder_list()
-    if due is None or slot >= len(days):
-        return timezone.now() + NEVER
-    return at_morning(add_working_days(due, -days[slot]))
+# --- reminders and escalation (workflows.stepkit runs the chain) ------------------------
 
 
-def escalation_moment(host: Task) -> datetime.datetime:
-    due = task_due_on(host)
-    if due is None:
-        return timezone.now() + NEVER
-    return at_morning(add_working_days(due, 1))  # overdue: the first working day after
+class NonconformityDeadlines(Deadlines):
+    """Reminders and escalation per the item's severity (DeadlinePolicy); an escalation
+    is written into the item's history."""
 
+    def due_on(self, task: Task) -> datetime.date | None:
+        return task_due_on(task)
 
-def escalation_host(task: Task) -> Task:
-    """The human task an escalation chain watches (walk back through the timers)."""
-    current = task
-    while current.flow_task.name not in HUMAN_STEPS:
-        current = current.previous.order_by("-pk").first()
-    return current
+    def _nc(self, task: Task) -> Nonconformity:
+        return Nonconformity.objects.get(pk=_nc_id(task))
 
+    def reminder_leads(self, host: Task) -> list[int]:
+        return policy_for(self._nc(host).severity).reminder_list()
 
-def next_escalation_moment(task: Task, *, today: datetime.date) -> datetime.datetime:
-    nc = Nonconformity.objects.get(pk=_nc_id(task))
-    return at_morning(add_working_days(today, policy_for(nc.severity).escalation_every))
+    def escalate_every(self, host: Task) -> int:
+        return policy_for(self._nc(host).severity).escalation_every
 
+    def escalation_recipients(self, host: Task) -> set[User]:
+        return {*coordinators(), host.owner}
 
-def task_remind(*, host: Task, slot: int, today: datetime.date | None = None) -> bool:
-    """Remind the owner that a step is due soon; once per task and slot."""
-    today = today or timezone.localdate()
-    due = task_due_on(host)
-    if host.finished is not None or host.owner is None or due is None or due < today:
-        return False
-    days_before = policy_for(Nonconformity.objects.get(pk=_nc_id(host)).severity).reminder_list()
-    if (
-        slot < len(days_before)
-        and add_working_days(due, -days_before[slot]) <= timezone.localtime(host.created).date()
-    ):
-        return False  # the step was given with less time than this reminder's lead
-    nc = Nonconformity.objects.get(pk=_nc_id(host))
-    return notify_once(
-        host.owner,
-        "task_reminder",
-        {
-            "nc": nc,
-            "step": host.flow_task.task_title,
-            "due": due,
-            "days_left": working_days_between(today, due),
-        },
-        key=f"remind:{host.pk}:{slot}",
-        url=reverse("nonconformities:task", args=[host.pk]),
-    )
+    def assigned_notice(self, task: Task) -> Notice:
+        return Notice(
+            "task_assigned",
+            {"nc": self._nc(task), "step": task.flow_task.task_title, "due": self.due_on(task)},
+            key=f"assigned:{task.pk}:{task.owner_id}",
+            url=reverse("nonconformities:task", args=[task.pk]),
+        )
 
+    def reminder_notice(self, host: Task, *, slot: int, due: datetime.date, today) -> Notice:
+        return Notice(
+            "task_reminder",
+            {
+                "nc": self._nc(host),
+                "step": host.flow_task.task_title,
+                "due": due,
+                "days_left": working_days_between(today, due),
+            },
+            key=f"remind:{host.pk}:{slot}",
+            url=reverse("nonconformities:task", args=[host.pk]),
+        )
 
-def task_escalate(*, escalation: Task, today: datetime.date | None = None) -> int:
-    """Tell every coordinator (and the owner) that a step is overdue; once per working day."""
-    today = today or timezone.localdate()
-    host = escalation_host(escalation)
-    if host.finished is not None:
-        return 0
-    nc = Nonconformity.objects.get(pk=_nc_id(host))
-    due = task_due_on(host)
-    context = {
-        "nc": nc,
-        "step": host.flow_task.task_title,
-        "due": due,
-        "owner": host.owner,
-        "days_overdue": working_days_between(due, today) if due else 0,
-    }
-    sent = 0
-    for person in {*coordinators(), host.owner} - {None}:
-        sent += notify_once(
-            person,
+    def overdue_notice(self, host: Task, person: User, *, due, today) -> Notice:
+        nc = self._nc(host)
+        return Notice(
             "task_overdue",
-            context,
+            {
+                "nc": nc,
+                "step": host.flow_task.task_title,
+                "due": due,
+                "owner": host.owner,
+                "days_overdue": working_days_between(due, today) if due else 0,
+            },
             key=f"escalate:{host.pk}:{today.isoformat()}:{person.pk}",
             url=reverse("nonconformities:detail", args=[nc.pk]),
         )
-    if sent:
+
+    def escalated(self, host: Task, *, due: datetime.date | None) -> None:
+        nc = self._nc(host)
         Event.objects.create(
             nonconformity=nc,
-            transition="escalate",
+            transition=Event.Transition.ESCALATE,
             from_status=nc.status,
             to_status=nc.status,
             note=_("%(step)s overdue since %(due)s (%(owner)s)")
             % {"step": host.flow_task.task_title, "due": due, "owner": host.owner},
         )
-    return sent

@@ -20,7 +20,7 @@ from qms.once import create_once, form_key
 from qms.views import AuthedRequest, apply_service_errors, require
 from surveys.exports import to_csv, to_xlsx
 from surveys.selectors import observation_cards, observation_list
-from workflows import exports, forms, records, selectors, services, steps, task_layer
+from workflows import exports, forms, records, selectors, services, stepkit, task_layer
 from workflows.models import Action, Nonconformity, Severity, Source, Status
 from workflows.workdays import working_days_between
 
@@ -219,95 +219,37 @@ def nc_reopen(request: AuthedRequest, pk: int) -> HttpResponse:
 
 # --- tasks ----------------------------------------------------------------------------
 
-STEP_FORMS = {
-    "analysis": forms.AnalysisForm,
-    "plan_review": forms.PlanReviewForm,
-    "verification": forms.VerifyForm,
-}
+
+class NonconformityTaskPage(stepkit.TaskPage):
+    """Every human step of an item: the record and the step's form (workflows.stepkit)."""
+
+    template_name = "workflows/task.html"
+
+    def load_task(self, user, task_pk):
+        return selectors.task_for(user, task_pk)
+
+    def artifact(self, task):
+        return Nonconformity.objects.select_related("unit", "service_card").get(
+            pk=task.process.artifact_object_id
+        )
+
+    def done_url(self, task, artifact):
+        return reverse("nonconformities:detail", args=[artifact.pk])
+
+    def context(self, task, artifact, form):
+        mine = task.owner_id == self.request.user.pk and task.finished is None
+        action = task.data.get("action") if task.data else None
+        return {
+            "nc": artifact,
+            "similar": getattr(form, "similar", []) if mine else [],
+            "action": Action.objects.get(pk=action) if action else None,
+            "actions": artifact.actions.filter(plan_round=artifact.plan_round).select_related(
+                "owner"
+            ),
+        }
 
 
-def task_page(request: AuthedRequest, task_pk: int) -> HttpResponse:
-    """Every human step: the record and the step's form; only the task's owner submits."""
-    task = selectors.task_for(request.user, task_pk)
-    if task is None:
-        raise Http404
-    nc = Nonconformity.objects.select_related("unit", "service_card").get(
-        pk=task.process.artifact_object_id
-    )
-    step = task.flow_task.name
-    mine = task.owner_id == request.user.pk and task.finished is None
-    if request.method == "POST" and task.owner_id == request.user.pk and task.finished:
-        messages.error(request, _("This step was completed already; nothing was changed."))
-        return redirect("nonconformities:my_tasks")
-    if request.method == "POST":
-        require(mine)
-    form = _step_form(request, step, nc)
-    if request.method == "POST" and form.is_valid():
-        try:
-            _complete(step, task, request.user, form)
-        except services.StepAlreadyDone:
-            messages.error(request, _("This step was completed already; nothing was changed."))
-            return redirect("nonconformities:detail", pk=nc.pk)
-        except services.StepBusy:
-            apply_service_errors(
-                form,
-                ValidationError(
-                    _("Someone is completing a step of this item right now. Send it again.")
-                ),
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Step completed: %(step)s.") % {"step": task.flow_task.task_title}
-            )
-            return redirect("nonconformities:detail", pk=nc.pk)
-    context = {
-        "nc": nc,
-        "task": task,
-        "step": step,
-        "mine": mine,
-        "due": steps.task_due_on(task),
-        "form": form,
-        "similar": selectors.similar_items(nc, request.user) if step == "triage" and mine else [],
-        "action": Action.objects.get(pk=task.data["action"]) if step == "implement" else None,
-        "actions": nc.actions.filter(plan_round=nc.plan_round).select_related("owner"),
-    }
-    status = 422 if request.method == "POST" else 200
-    return render(request, "workflows/task.html", context, status=status)
-
-
-def _step_form(request: AuthedRequest, step: str, nc: Nonconformity):
-    data = request.POST if request.method == "POST" else None
-    files = request.FILES if request.method == "POST" else None
-    if step == "planning":
-        initial = [
-            {"kind": a.kind, "description": a.description, "owner": a.owner_id, "due_on": a.due_on}
-            for a in nc.actions.filter(plan_round=nc.plan_round, done_on__isnull=True)
-        ]
-        # The current plan pre-fills the empty form only; a posted form is read as posted.
-        return forms.ActionFormSet(data, initial=None if data else initial, prefix="actions")
-    if step == "triage":
-        return forms.TriageForm(data, nc=nc, user=request.user)
-    if step == "implement":
-        return forms.ActionDoneForm(data, files, nc=nc)
-    return STEP_FORMS[step](data)
-
-
-def _complete(step: str, task, user, form) -> None:
-    if step == "triage":
-        services.nonconformity_triage(task=task, user=user, **form.cleaned_data)
-    elif step == "analysis":
-        services.nonconformity_analyse(task=task, user=user, **form.service_kwargs())
-    elif step == "planning":
-        actions = [f.cleaned_data for f in form.forms if f.cleaned_data]
-        services.nonconformity_plan(task=task, user=user, actions=actions)
-    elif step == "plan_review":
-        services.nonconformity_review_plan(task=task, user=user, **form.cleaned_data)
-    elif step == "implement":
-        services.action_complete(task=task, user=user, **form.cleaned_data)
-    elif step == "verification":
-        services.nonconformity_verify(task=task, user=user, **form.cleaned_data)
+task_page = NonconformityTaskPage.as_view()
 
 
 @require_POST
@@ -324,9 +266,9 @@ def task_reassign(request: AuthedRequest, task_pk: int) -> HttpResponse:
     try:
         services.task_reassign(task=task, by=request.user, **form.cleaned_data)
         messages.success(request, _("Step handed over."))
-    except services.StepAlreadyDone:
+    except stepkit.StepAlreadyDone:
         messages.error(request, _("This step was completed already; nothing was changed."))
-    except services.StepBusy:
+    except stepkit.StepBusy:
         messages.error(
             request, _("Someone is completing a step of this item right now. Send it again.")
         )

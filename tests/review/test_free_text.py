@@ -15,6 +15,7 @@ from django.utils import timezone
 from qms.models import AuditEntry
 from review import packs, services
 from review.models import FreeTextMask, Pack
+from surveys import privacy
 from surveys.models import Answer, Channel, Response
 from tests.factories import ServiceCardFactory, ServiceCardRevisionFactory
 from tests.review.conftest import YEAR
@@ -192,7 +193,7 @@ def test_a_pool_is_masked_and_never_in_the_order_of_submission():
     assert len(texts) == 12
     assert "PESEL [PESEL]" in set(texts["text"])
     assert not texts["text"].str.contains("600").any()
-    assert list(texts["text"]) != [packs.privacy.mask(t) for t in frame["text"]]
+    assert list(texts["text"]) != [privacy.mask(t) for t in frame["text"]]
     again, _state = packs.free_text_pool(frame.sample(frac=1, random_state=3), seed="seed-1")
     assert list(again["text"]) == list(texts["text"])  # the same order on every rebuild
     other, _state = packs.free_text_pool(frame, seed="seed-2")
@@ -259,7 +260,7 @@ def test_after_the_release_the_unit_pool_is_shown_masked_and_shuffled(
     release(cycle, coordinator)
     pdf, xlsx = packs.unit_pack(cycle, unit_a)
     sheet = [row[0] for row in xlsx_sheet(xlsx, "Uwagi klientów")[1:]]
-    submitted = [packs.privacy.mask(t) for t in TEXTS_A1 + TEXTS_A2]
+    submitted = [privacy.mask(t) for t in TEXTS_A1 + TEXTS_A2]
     assert sorted(sheet) == sorted(submitted)
     assert sheet != submitted  # not in the order the clients answered
     assert "Pani [nazwisko] pomogła, mój PESEL [PESEL]" in sheet

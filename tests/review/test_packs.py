@@ -12,6 +12,7 @@ import time_machine
 from qms.roles import Role
 from review import packs
 from review.models import Cycle, Indicator, Pack
+from review.packs import writers
 from surveys.models import Answer, Channel, Response, StaffObservation
 from tests.factories import UserFactory
 from tests.review.conftest import YEAR, answer
@@ -457,7 +458,7 @@ def test_a_crash_while_building_leaves_no_pack(answered, unit_a, monkeypatch):
     def broken(cycle, unit):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(packs, "unit_pack", broken)
+    monkeypatch.setattr(writers, "unit_pack", broken)  # what pack_store calls
     with pytest.raises(RuntimeError):
         packs.pack_store(cycle=answered, unit=unit_a)
     assert not Pack.objects.exists()

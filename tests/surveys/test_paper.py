@@ -150,6 +150,44 @@ def test_a_saved_screen_sent_again_as_another_sheet_is_not_lost_silently(operato
     assert sorted(Response.objects.values_list("sheet_number", flat=True)) == [1, 2]
 
 
+def test_a_sheet_number_entered_already_keeps_the_screens_token_for_the_right_number(
+    operator, batch
+):
+    """Refused for its number, nothing of the screen is stored: its token stays unused,
+    so the same screen with the corrected number is saved."""
+    enter(operator, batch, 1, **ANSWERS)
+    url = f"/surveys/paper/{batch.pk}/enter/"
+    token = token_from(operator.get(url).content.decode())
+    refused = operator.post(url, {"token": token, "sheet_number": 1, **ANSWERS})
+    assert refused.status_code == 422 and token_from(refused.content.decode()) == token
+    assert operator.post(url, {"token": token, "sheet_number": 2, **ANSWERS}).status_code == 302
+    assert sorted(Response.objects.values_list("sheet_number", flat=True)) == [1, 2]
+
+
+def test_an_unreadable_token_stores_nothing_and_the_typing_comes_back_with_a_fresh_one(
+    operator, batch
+):
+    url = f"/surveys/paper/{batch.pk}/enter/"
+    reply = operator.post(url, {"token": "forged", "sheet_number": 1, **ANSWERS})
+    assert reply.status_code == 422
+    page = reply.content.decode()
+    assert "Nie udało się odczytać formularza" in page and "Dziękuję</textarea>" in page
+    assert not Response.objects.exists()
+    fresh = token_from(page)
+    assert fresh != "forged"
+    assert operator.post(url, {"token": fresh, "sheet_number": 1, **ANSWERS}).status_code == 302
+    assert Response.objects.get().sheet_number == 1
+
+
+def test_paper_entry_is_not_held_to_the_public_forms_rate_limit(operator, batch, settings):
+    """One typist enters a whole box from one address: the per-address limit of the
+    public form does not apply."""
+    settings.SURVEY_RATE_LIMIT_PER_HOUR = 0
+    for sheet in (1, 2, 3):
+        assert enter(operator, batch, sheet, **ANSWERS).status_code == 302
+    assert Response.objects.filter(batch=batch).count() == 3
+
+
 def test_out_of_range_answer_is_refused(operator, batch):
     response = enter(operator, batch, 1, q_staff_competence="9", q_service="NO-SUCH")
     assert response.status_code == 422

@@ -83,8 +83,8 @@ def test_a_used_token_stores_nothing_more(version):
 
 
 def test_a_duplicate_inside_a_callers_transaction_leaves_that_transaction_usable(version):
-    # Paper entry calls response_submit inside its own transaction: on PostgreSQL a
-    # failed statement would abort the whole transaction without a savepoint.
+    # A paper sheet is stored inside its own transaction (under the batch's lock): on
+    # PostgreSQL a failed statement would abort the whole transaction without a savepoint.
     with transaction.atomic():
         submit(version, {}, nonce="same")
         with pytest.raises(DuplicateSubmission):

@@ -62,8 +62,12 @@ def test_reminders_then_escalation_then_repeated_escalation(accepted, head_a, co
     assert len(notes(head_a, "remind")) == 1
     with time_machine.travel(at(datetime.date(2026, 11, 16)), tick=False):
         fire_timers()
-    assert len(notes(head_a, "remind")) == 2
-    assert "Przypomnienie" in notes(head_a, "remind")[-1].subject
+    first, second = notes(head_a, "remind")
+    assert "Przypomnienie" in second.subject
+    # The first reminder (5 working days ahead) and the second (1 day) are told apart
+    # by their own nodes: each says how long is left.
+    assert "2026-11-17" in first.body and "roboczych: 5." in first.body
+    assert "2026-11-17" in second.body and "roboczych: 1." in second.body
     assert notes(coordinator, "escalate") == []
 
     with time_machine.travel(at(due), tick=False):

@@ -1,28 +1,9 @@
-"""Results packs (§6 of the regulation): one per organisational unit, and the
-management-review pack (ISO 9001 9.3.2 inputs), each as a printable PDF and an XLSX.
-
-Three layers, top to bottom of this module:
-
-- pure functions that build each table from DataFrames (no database; tests build the
-  frames by hand). Small groups are handled here, whatever the caller passes: below
-  `analysis.MIN_SHOWN` answers a score has no value, no interval, no positive count and
-  no sample size; from 10 to 29 it is marked indicative. Every other count about
-  respondents (channels and months, "what was missing") is hidden below the minimum
-  too, and free text is shown only pooled for a whole unit (or the office) of at least
-  the minimum number of respondents, masked (surveys.privacy), in a keyed random order,
-  without card, desk or date, and only once the coordinator has released it.
-- loaders that read one cycle's frozen indicators and the few raw rows a pack needs.
-- writers: the same tables as an A4 PDF in Polish (reportlab, matplotlib charts,
-  DejaVu for Polish letters) and as a workbook with one sheet per table.
-
-`pack_store` is what the cycle's "packs" step calls, once per unit and once with
-`unit=None` for the management review. A pack built before the coordinator released
-the cycle's free text says so in its free-text section; `pack_add_free_text` (run by
-every sweep, services.packs_add_free_text) rebuilds it once the text is released.
+"""The packs as files: the tables as an A4 PDF in Polish (reportlab, matplotlib
+charts, DejaVu for Polish letters) and as a workbook with one sheet per table; and
+storing them once per unit and cycle (`pack_store`, `pack_add_free_text`).
 """
 
 import datetime
-import hashlib
 import io
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -32,9 +13,7 @@ import numpy as np
 import pandas as pd
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils import formats, timezone, translation
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from matplotlib.figure import Figure
@@ -51,578 +30,41 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from qms.models import OrgUnit, ServiceCard
+from qms.models import OrgUnit
 from qms.pdf import register_fonts
-from review import indicators as calc
-from review import selectors
-from review.models import Cycle, Finding, Indicator, Pack, Standard
-from review.selectors import period_responses, standard_rules
-from surveys import analysis, privacy
-from surveys.exports import neutralise_formula
-from surveys.models import Answer, Channel, Choice, StaffObservation, Suggestion
-from workflows.models import OPEN_STATUSES, Action, Event, Nonconformity, Source, Status
-from workflows.workdays import working_days_between
-
-MISSING_KEY = "card_missing"
-FREE_TEXT_KEYS = selectors.FREE_TEXT_KEYS
-# "What was missing" of the cards with too few answers each, counted together.
-OTHER_CARDS = "*"
-TEXTS_NOT_RELEASED, TEXTS_NONE, TEXTS_TOO_FEW, TEXTS_SHOWN = (
-    "not_released",
-    "none",
-    "too_few",
-    "shown",
+from review.models import Cycle, Indicator, Pack, Standard
+from review.packs.loaders import (
+    _card_titles,
+    _choice_labels,
+    _question_labels,
+    management_tables,
+    unit_tables,
 )
+from review.packs.tables import (
+    FIRM,
+    MISSING_KEY,
+    OTHER_CARDS,
+    SUPPRESSED,
+    TEXTS_NONE,
+    TEXTS_NOT_RELEASED,
+    TEXTS_SHOWN,
+    TEXTS_TOO_FEW,
+    _number,
+    _points,
+    _target,
+    change_label,
+    format_result,
+    format_value,
+    status_label,
+    status_short,
+)
+from surveys import analysis
+from surveys.exports import neutralise_formula
+from surveys.models import Channel, StaffObservation
+from workflows.models import Source, Status
+
 MANAGEMENT_TEXTS_PRINTED = 100  # the workbook has them all
-TOP_OBSERVATIONS = 5  # per card and kind in a unit's pack
-TOP_OFFICE_OBSERVATIONS = 15  # in the management-review pack
 TREND_YEARS_PRINTED = 6  # the XLSX has every cycle
-SUPPRESSED, INDICATIVE, FIRM = analysis.SUPPRESSED, analysis.INDICATIVE, analysis.FIRM
-
-# Verification verdicts, as the nonconformity history records them (workflows.Event).
-EFFECTIVE_TRANSITIONS = {"verify", "measured_effective"}
-NOT_EFFECTIVE_TRANSITIONS = {"not_effective", "measured_not_effective"}
-
-
-# --- pure tables ---------------------------------------------------------------------
-
-
-def shown(indicators: pd.DataFrame) -> pd.DataFrame:
-    """Indicators as they may be shown anywhere: suppression re-applied from `n`.
-
-    Survey rows (shares, means) below MIN_SHOWN answers lose value, interval and
-    positive count; their status is derived from `n` again, so a frame from any source
-    obeys the same rule. Staff estimates (measure "monthly") are not answers and stay.
-    """
-    frame = indicators.copy()
-    frame["n"] = pd.to_numeric(frame["n"]).astype(int)
-    for column in ("positive", "value", "low", "high"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    survey = frame["measure"] != Indicator.Measure.MONTHLY
-    frame["status"] = frame["status"].astype(object)
-    frame.loc[survey, "status"] = frame.loc[survey, "n"].map(
-        lambda n: analysis.sample_status(int(n))
-    )
-    hidden = frame["status"] == SUPPRESSED
-    frame.loc[hidden, ["positive", "value", "low", "high"]] = np.nan
-    return frame
-
-
-def _scaled(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Shares as percentages (0–100), other measures as they are; two decimals."""
-    frame = frame.copy()
-    share = frame["measure"] == Indicator.Measure.SHARE
-    for column in columns:
-        frame.loc[share, column] = frame.loc[share, column] * 100
-        frame[column] = frame[column].round(2)
-    return frame
-
-
-INDICATOR_COLUMNS = [
-    "card",
-    "key",
-    "measure",
-    "n",
-    "value",
-    "low",
-    "high",
-    "status",
-    "office",
-]
-
-
-def indicator_table(indicators: pd.DataFrame) -> pd.DataFrame:
-    """A unit's indicators: one row per card (and one for the whole unit, card "").
-
-    `indicators` has review.indicators.COLUMNS (unit, card and office rows). Shares
-    are in percent; `office` is the office's figure for the same indicator, for
-    comparison (empty when suppressed).
-    """
-    frame = _scaled(shown(indicators), ["value", "low", "high"])
-    office = frame[frame["scope"] == Indicator.Scope.OFFICE][["key", "measure", "value"]].rename(
-        columns={"value": "office"}
-    )
-    own = frame[frame["scope"] != Indicator.Scope.OFFICE].copy()
-    own["card"] = np.where(own["scope"] == Indicator.Scope.CARD, own["subject"].astype(str), "")
-    table = own.merge(office, on=["key", "measure"], how="left")
-    table = table.sort_values(["card", "key", "measure"]).reset_index(drop=True)
-    return _hide_small_counts(table)[INDICATOR_COLUMNS]
-
-
-def _hide_small_counts(table: pd.DataFrame, n: str = "n", status: str = "status") -> pd.DataFrame:
-    """A suppressed survey result shows no sample size either: "fewer than 10" only.
-
-    Staff estimates (measure "monthly") count reports by staff, not respondents."""
-    table = table.copy()
-    table[n] = pd.to_numeric(table[n], errors="coerce").astype(float)
-    survey = table["measure"] != Indicator.Measure.MONTHLY if "measure" in table else True
-    table.loc[survey & (table[status].fillna(SUPPRESSED) == SUPPRESSED), n] = np.nan
-    return table
-
-
-YOY_COLUMNS = [
-    "scope",
-    "subject",
-    "key",
-    "n_before",
-    "value_before",
-    "n",
-    "value",
-    "diff",
-    "diff_low",
-    "diff_high",
-    "compared",
-    "changed",
-]
-
-
-def _share_rows(indicators: pd.DataFrame) -> pd.DataFrame:
-    frame = shown(indicators)
-    frame = frame[frame["measure"] == Indicator.Measure.SHARE]
-    # A share without its positive count cannot enter a Newcombe interval.
-    frame.loc[frame["positive"].isna(), "status"] = SUPPRESSED
-    return frame[["scope", "subject", "key", "n", "positive", "value", "status"]].rename(
-        columns={"value": "share"}
-    )
-
-
-def year_over_year_table(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
-    """Shares compared with the previous cycle, question by question (same stable key).
-
-    Difference and Newcombe interval in percentage points; `changed` only when both
-    years are shown (10 answers or more) and the interval excludes zero.
-    """
-    now, before = _share_rows(current), _share_rows(previous)
-    if now.empty:
-        return pd.DataFrame(columns=YOY_COLUMNS)
-    both = analysis.year_over_year(now, before, on=["scope", "subject", "key"])
-    both["compared"] = both["diff"].notna()
-    both["changed"] = both["changed"].astype(bool)
-    for column in ("share", "share_before", "diff", "diff_low", "diff_high"):
-        both[column] = (pd.to_numeric(both[column], errors="coerce") * 100).round(2)
-    both = both.rename(columns={"share": "value", "share_before": "value_before"})
-    both = _hide_small_counts(_hide_small_counts(both), "n_before", "status_before")
-    return both.sort_values(["scope", "subject", "key"]).reset_index(drop=True)[YOY_COLUMNS]
-
-
-def _minimum(minimum: int | None) -> int:
-    return analysis.MIN_SHOWN if minimum is None else minimum
-
-
-def channel_month_table(responses: pd.DataFrame, *, minimum: int | None = None) -> pd.DataFrame:
-    """Responses per month (rows) and channel (columns), with a total column.
-
-    `responses` has columns response, month ("YYYY-MM"), channel. A count from 1 to
-    `minimum` - 1 (default MIN_SHOWN) is hidden (NaN): a handful of kiosk answers in
-    one month is a group too small to report.
-    """
-    if responses.empty:
-        return pd.DataFrame(columns=["month", "total"])
-    table = analysis.counts_by_channel_and_month(responses)
-    table["total"] = table.sum(axis=1)
-    table.columns.name = None
-    table = table.astype(float)
-    return table.mask((table > 0) & (table < _minimum(minimum))).reset_index()
-
-
-def missing_ranked(
-    answers: pd.DataFrame, *, by_card: bool = True, minimum: int | None = None
-) -> pd.DataFrame:
-    """ "What was missing from the card", most often picked first (per card, or overall).
-
-    `answers` is an answer frame (response, card, key, value, na); only `card_missing`
-    counts. A card whose options were picked by fewer than `minimum` respondents
-    (default MIN_SHOWN) is not shown on its own: such cards are counted together as
-    card OTHER_CARDS (last), if together they reach the minimum, else left out. Overall
-    (`by_card=False`): nothing below the minimum.
-    """
-    minimum = _minimum(minimum)
-    by = ["card"] if by_card else []
-    columns = [*by, "value", "count"]
-    empty = pd.DataFrame(columns=columns)
-    if answers.empty:
-        return empty
-    picked = answers[
-        (answers["key"] == MISSING_KEY) & answers["value"].notna() & ~answers["na"].astype(bool)
-    ]
-    if by_card:
-        picked = picked[picked["card"].notna()].copy()
-        sizes = picked.groupby("card")["response"].nunique()
-        small = picked["card"].isin(sizes[sizes < minimum].index)
-        if picked.loc[small, "response"].nunique() >= minimum:
-            picked.loc[small, "card"] = OTHER_CARDS
-        else:
-            picked = picked[~small]
-    elif picked["response"].nunique() < minimum:
-        return empty
-    if picked.empty:
-        return empty
-    table = analysis.ranked_values(picked, MISSING_KEY, by or None)[columns]
-    if by_card:
-        last = table["card"] == OTHER_CARDS
-        table = pd.concat([table[~last], table[last]]).reset_index(drop=True)
-    return table
-
-
-FREE_TEXT_COLUMNS = ["answer", "response", "text", "override", "withheld"]
-
-
-def free_text_pool(
-    texts: pd.DataFrame, *, seed: str, minimum: int | None = None
-) -> tuple[pd.DataFrame, str]:
-    """The free-text answers of one pool (a unit's services, or the whole office) as
-    they may be shown to anyone but the coordinator, and what to say about them.
-
-    `texts` has FREE_TEXT_COLUMNS: the answer's id, its response's id, the original
-    text, the coordinator's version (None: none) and whether it is withheld. Returns
-    (a frame with one column `text`, state): the texts masked (surveys.privacy.mask,
-    also over the coordinator's version), withheld and empty ones left out, ordered by
-    a hash of `seed` and the answer's id — random to the reader, never the order of
-    submission, the same on every rebuild; TEXTS_TOO_FEW (and no texts) when fewer than
-    `minimum` respondents (default MIN_SHOWN) wrote them, TEXTS_NONE when there are none.
-    No card, question, desk or date is kept.
-    """
-    empty = pd.DataFrame(columns=["text"])
-    if texts.empty:
-        return empty, TEXTS_NONE
-    frame = texts[~texts["withheld"].fillna(False).astype(bool)]
-    frame = frame.assign(
-        text=[
-            privacy.shown_text(str(original), None if pd.isna(override) else str(override))
-            for original, override in zip(frame["text"], frame["override"], strict=True)
-        ]
-    )
-    frame = frame[frame["text"] != ""]
-    if frame.empty:
-        return empty, TEXTS_NONE
-    if frame["response"].nunique() < _minimum(minimum):
-        return empty, TEXTS_TOO_FEW
-    order = [hashlib.sha256(f"{seed}:{answer}".encode()).hexdigest() for answer in frame["answer"]]
-    frame = frame.assign(_order=order).sort_values("_order")
-    return frame[["text"]].reset_index(drop=True), TEXTS_SHOWN
-
-
-def observation_ranking(observations: pd.DataFrame, *, top: int = TOP_OBSERVATIONS) -> pd.DataFrame:
-    """Staff observations: the most frequent questions and document errors per card.
-
-    `observations` has columns card, kind, summary, monthly, example. The same summary
-    reported by several people is one row (`reports`), its monthly estimates summed.
-    """
-    columns = ["card", "kind", "summary", "reports", "monthly", "example"]
-    if observations.empty:
-        return pd.DataFrame(columns=columns)
-    frame = observations.copy()
-    frame["summary"] = frame["summary"].astype(str).str.strip()
-    frame["_same"] = frame["summary"].str.casefold()
-    frame["example"] = frame["example"].fillna("").astype(str).str.strip()
-    table = (
-        frame.groupby(["card", "kind", "_same"], sort=False)
-        .agg(
-            summary=("summary", "first"),
-            reports=("summary", "size"),
-            monthly=("monthly", "sum"),
-            example=("example", lambda s: next((e for e in s if e), "")),
-        )
-        .reset_index()
-        .sort_values(["card", "kind", "monthly", "reports"], ascending=[True, True, False, False])
-    )
-    table = table.groupby(["card", "kind"], sort=False).head(top)
-    return table.reset_index(drop=True)[columns]
-
-
-def trend_table(indicators: pd.DataFrame) -> pd.DataFrame:
-    """Office-level indicators across cycles: one row per indicator, a column per year.
-
-    `indicators` has review.indicators.COLUMNS plus `year`. Shares in percent,
-    suppressed years empty; `change` compares the last two years (see
-    `year_over_year_table`): "up", "down", "none" or "" (not comparable).
-    """
-    office = indicators[indicators["scope"] == Indicator.Scope.OFFICE]
-    if office.empty:
-        return pd.DataFrame(columns=["key", "measure", "change"])
-    frame = _scaled(shown(office), ["value"])
-    years = sorted(int(year) for year in frame["year"].unique())
-    table = frame.pivot(index=["key", "measure"], columns="year", values="value")
-    table = table.reindex(columns=years)
-    table.columns = years
-    table = table.reset_index()
-    table["change"] = ""
-    if len(years) >= 2:
-        last = office[office["year"] == years[-1]]
-        before = office[office["year"] == years[-2]]
-        yoy = year_over_year_table(last, before)
-        for row in yoy.itertuples(index=False):
-            if not row.compared:
-                continue
-            direction = ("up" if row.diff > 0 else "down") if row.changed else "none"
-            table.loc[
-                (table["key"] == row.key) & (table["measure"] == Indicator.Measure.SHARE),
-                "change",
-            ] = direction
-    return table.sort_values(["key", "measure"]).reset_index(drop=True)
-
-
-def objectives_table(card_indicators: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
-    """Per standard: cards measured against it, met, breached, too few answers to judge.
-
-    `card_indicators` are card-level indicators (COLUMNS plus nothing else needed);
-    `rules` is review.indicators.effective_rules(). Breaches are decided by
-    `indicators.evaluate`, the rule the findings use.
-    """
-    columns = ["standard", "cards", "met", "breached", "too_few"]
-    cards = card_indicators[card_indicators["scope"] == Indicator.Scope.CARD]
-    if cards.empty or rules.empty:
-        return pd.DataFrame(columns=columns)
-    joined = cards.merge(
-        rules, left_on=["subject", "measure", "key"], right_on=["card", "measure", "key"]
-    )
-    if joined.empty:
-        return pd.DataFrame(columns=columns)
-    breached = calc.evaluate(cards, rules)
-    breached_pairs = set(zip(breached["subject"], breached["standard"], strict=True))
-    joined["breached"] = [
-        (subject, standard) in breached_pairs
-        for subject, standard in zip(joined["subject"], joined["standard"], strict=True)
-    ]
-    upper = joined["upper_limit"].astype(bool)
-    assessable = upper | (
-        (joined["status"] != SUPPRESSED)
-        & (joined["n"] >= joined["minimum_sample"])
-        & joined["high"].notna()
-    )
-    joined["met"] = assessable & ~joined["breached"]
-    joined["too_few"] = ~assessable
-    table = (
-        joined.groupby("standard")
-        .agg(
-            cards=("subject", "size"),
-            met=("met", "sum"),
-            breached=("breached", "sum"),
-            too_few=("too_few", "sum"),
-        )
-        .reset_index()
-    )
-    return table[columns].astype(int)
-
-
-def nc_measures(
-    items: pd.DataFrame,
-    actions: pd.DataFrame,
-    events: pd.DataFrame,
-    *,
-    recurring_findings: int = 0,
-) -> dict[str, float | int | None]:
-    """Nonconformity and corrective-action figures for the management review.
-
-    `items`: nonconformities registered in the period (status, created_on, closed_on);
-    `actions`: their actions (due_on, done_on); `events`: history rows in the period
-    (nonconformity, transition). Rates are fractions, None when there is nothing to
-    divide by; times in working days (Polish calendar).
-    """
-    closed = items[items["closed_on"].notna()] if not items.empty else items
-    days = [
-        working_days_between(row.created_on, row.closed_on)
-        for row in closed.itertuples(index=False)
-    ]
-    done = actions[actions["done_on"].notna()] if not actions.empty else actions
-    on_time = int((done["done_on"] <= done["due_on"]).sum()) if not done.empty else 0
-    transitions = events["transition"] if not events.empty else pd.Series(dtype=object)
-    effective = int(transitions.isin(EFFECTIVE_TRANSITIONS).sum())
-    verified = effective + int(transitions.isin(NOT_EFFECTIVE_TRANSITIONS).sum())
-    reopened = (
-        int(events.loc[events["transition"] == "reopen", "nonconformity"].nunique())
-        if not events.empty
-        else 0
-    )
-    return {
-        "registered": len(items),
-        "closed": len(closed),
-        "actions_done": len(done),
-        "actions_on_time": on_time,
-        "on_time_rate": on_time / len(done) if len(done) else None,
-        "mean_days_to_close": float(np.mean(days)) if days else None,
-        "verified": verified,
-        "effective": effective,
-        "effectiveness_rate": effective / verified if verified else None,
-        "reopened": reopened,
-        "recurring_findings": recurring_findings,
-        "recurrence": reopened + recurring_findings,
-    }
-
-
-# --- formatting (in the active language) ---------------------------------------------
-
-
-def _number(value: float, digits: int) -> str:
-    return formats.number_format(value, decimal_pos=digits)
-
-
-def format_value(measure: str, value: float) -> str:
-    if measure == Indicator.Measure.SHARE:
-        return f"{_number(value, 0)} %"
-    return _number(value, 1 if measure == Indicator.Measure.MONTHLY else 2)
-
-
-def format_result(measure: str, value: Any, low: Any, high: Any, status: str) -> str:
-    """ "72 % (64–79 %)", "4,21 (4,05–4,37)", "12,3", or "—, too few answers"."""
-    if status == SUPPRESSED or pd.isna(value):
-        return _("—, too few answers")
-    text = format_value(measure, value)
-    if pd.isna(low) or pd.isna(high):
-        return text
-    if measure == Indicator.Measure.SHARE:
-        return f"{text} ({_number(low, 0)}–{format_value(measure, high)})"
-    return f"{text} ({format_value(measure, low)}–{format_value(measure, high)})"
-
-
-def status_label(status: str) -> str:
-    return {
-        SUPPRESSED: _("too few answers (under 10): not shown"),
-        INDICATIVE: _("indicative (10 to 29 answers)"),
-        FIRM: _("reliable (30 answers or more)"),
-    }.get(status, "")
-
-
-def status_short(status: str) -> str:
-    """The sample status in a narrow column (the pack's introduction explains them)."""
-    return {
-        SUPPRESSED: _("too few answers"),
-        INDICATIVE: _("indicative"),
-        FIRM: _("reliable"),
-    }.get(status, "")
-
-
-def change_label(compared: bool, changed: bool, diff: float) -> str:
-    if not compared:
-        return _("not comparable")
-    if not changed:
-        return _("no significant change")
-    return _("significant increase") if diff > 0 else _("significant decrease")
-
-
-def _points(value: float) -> str:
-    sign = "+" if value > 0 else ""
-    return f"{sign}{_number(value, 1)}"
-
-
-def _target(standard: Standard, target: float) -> str:
-    return format_value(standard.measure, target * 100 if standard.measure == "share" else target)
-
-
-# --- loaders -------------------------------------------------------------------------
-
-
-def _question_labels(cycle: Cycle) -> dict[str, str]:
-    labels = dict(cycle.version.questions.values_list("key", "text_pl"))
-    labels[calc.OBSERVATION_KEYS["document_error"]] = _("Errors in documents (staff estimate)")
-    labels[calc.OBSERVATION_KEYS["question"]] = _("Frequent client questions (staff estimate)")
-    return labels
-
-
-def _choice_labels(cycle: Cycle, key: str) -> dict[str, str]:
-    return dict(
-        Choice.objects.filter(question__version=cycle.version, question__key=key).values_list(
-            "value", "label_pl"
-        )
-    )
-
-
-def _card_titles(unit: OrgUnit | None = None) -> dict[str, str]:
-    cards = ServiceCard.objects.all()
-    if unit is not None:
-        cards = cards.filter(unit=unit)
-    return dict(cards.values_list("code", "title_pl"))
-
-
-def _responses(cycle: Cycle, unit: OrgUnit | None) -> pd.DataFrame:
-    rows = period_responses(cycle)
-    if unit is not None:
-        rows = rows.filter(service_card__unit=unit)
-    frame = pd.DataFrame.from_records(
-        list(rows.values_list("pk", "submitted_on", "channel")),
-        columns=["response", "date", "channel"],
-    )
-    frame["month"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m")
-    return frame[["response", "month", "channel"]]
-
-
-def _answers(cycle: Cycle, unit: OrgUnit | None, keys: Sequence[str]) -> pd.DataFrame:
-    """The cycle's answers to a few questions (by stable key): response, card, key,
-    value, na."""
-
-    responses = period_responses(cycle)
-    if unit is not None:
-        responses = responses.filter(service_card__unit=unit)
-    rows = Answer.objects.filter(response__in=responses, question__key__in=list(keys))
-    frame = pd.DataFrame.from_records(
-        list(
-            rows.values_list(
-                "response_id",
-                "response__service_card__code",
-                "question__key",
-                "choice__value",
-                "text",
-                "choice__is_not_applicable",
-            )
-        ),
-        columns=["response", "card", "key", "choice", "text", "na"],
-    )
-    frame["value"] = frame["choice"].where(frame["choice"].notna(), frame["text"])
-    frame["na"] = frame["na"].fillna(False).astype(bool)
-    return frame[["response", "card", "key", "value", "na"]]
-
-
-def _free_text(cycle: Cycle, unit: OrgUnit | None) -> pd.DataFrame:
-    """The pool's free-text answers with the coordinator's versions (FREE_TEXT_COLUMNS)."""
-    answers = selectors.free_text_answers(cycle, unit=unit)
-    rows = list(answers.values_list("pk", "response_id", "text"))
-    masks = selectors.free_text_masks(answers.values("pk"))
-    return pd.DataFrame.from_records(
-        [
-            (
-                pk,
-                response,
-                text,
-                masks[pk].text if pk in masks else None,
-                masks[pk].withheld if pk in masks else False,
-            )
-            for pk, response, text in rows
-        ],
-        columns=FREE_TEXT_COLUMNS,
-    )
-
-
-def free_text_seed(cycle: Cycle, unit: OrgUnit | None) -> str:
-    """The pack's shuffling seed: stable, and secret (derived from SECRET_KEY), so that
-    nobody who knows the order in which clients answered can undo the shuffle."""
-    subject = unit.code if unit is not None else ""
-    return salted_hmac("review.packs.free_text", f"{cycle.year}:{subject}").hexdigest()
-
-
-def pack_texts(cycle: Cycle, unit: OrgUnit | None) -> tuple[pd.DataFrame, str]:
-    """The free text a pack of `unit` (None: the office) shows now, and its state."""
-    if cycle.free_text_released_at is None:
-        return pd.DataFrame(columns=["text"]), TEXTS_NOT_RELEASED
-    return free_text_pool(_free_text(cycle, unit), seed=free_text_seed(cycle, unit))
-
-
-def _observations(cycle: Cycle, unit: OrgUnit | None) -> pd.DataFrame:
-    """Staff observations of the cycle (the period services.cycle_observations reads)."""
-    rows = StaffObservation.objects.filter(
-        recorded_on__range=(datetime.date(cycle.year, 1, 1), cycle.analysis_due_on)
-    )
-    if unit is not None:
-        rows = rows.filter(card__unit=unit)
-    frame = pd.DataFrame.from_records(
-        list(rows.values_list("card__code", "kind", "summary", "frequency", "period", "example")),
-        columns=["card", "kind", "summary", "frequency", "period", "example"],
-    )
-    per_month = {str(k): v for k, v in StaffObservation.PER_MONTH.items()}
-    frame["monthly"] = frame["frequency"] * frame["period"].map(per_month)
-    return frame[["card", "kind", "summary", "monthly", "example"]]
-
-
-# --- PDF -----------------------------------------------------------------------------
 
 
 class _Pdf:
@@ -765,9 +207,6 @@ def share_chart(table: pd.DataFrame, *, key: str, title: str) -> tuple[bytes, fl
     return buffer.getvalue(), height_in / CHART_WIDTH
 
 
-# --- XLSX ----------------------------------------------------------------------------
-
-
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that could run as a formula are neutralised (surveys.exports)."""
     frame = frame.copy()
@@ -865,9 +304,6 @@ def _label_channel(channel: str) -> str:
         return channel
 
 
-# --- the unit's pack -----------------------------------------------------------------
-
-
 def _count(n: Any) -> str:
     """A count of respondents, or "fewer than 10" where it is hidden (NaN) or small."""
     if n is None or pd.isna(n) or 0 < n < analysis.MIN_SHOWN:
@@ -934,75 +370,6 @@ def _reading_note() -> str:
         "counts as breached only when the whole interval lies below its target. "
         '"Not applicable" answers are left out of every result.'
     )
-
-
-def unit_tables(cycle: Cycle, unit: OrgUnit) -> dict[str, pd.DataFrame]:
-    """The unit's pack as DataFrames (internal column names), read from the database."""
-    current = selectors.indicator_frame(cycle, unit=unit)
-    previous_cycle = selectors.previous_cycle(cycle)
-    previous = (
-        selectors.indicator_frame(previous_cycle, unit=unit)
-        if previous_cycle is not None
-        else pd.DataFrame(columns=current.columns)
-    )
-    # The previous cycle's rows are matched by code, so a unit's own rows count even
-    # if its cards moved; only the unit's and its cards' rows are compared.
-    answers = _answers(cycle, unit, [MISSING_KEY])
-    items = (
-        Nonconformity.objects.filter(unit=unit, status__in=OPEN_STATUSES)
-        .select_related("service_card")
-        .order_by("created_on", "pk")
-    )
-    findings = selectors.cycle_findings(cycle, unit=unit).order_by("card__code", "standard__kind")
-    texts, texts_state = pack_texts(cycle, unit)
-    responses = _responses(cycle, unit)
-    return {
-        "indicators": indicator_table(current)
-        if not current.empty
-        else pd.DataFrame(columns=INDICATOR_COLUMNS),
-        "yoy": year_over_year_table(
-            current[current["scope"] != Indicator.Scope.OFFICE],
-            previous[previous["scope"] != Indicator.Scope.OFFICE],
-        )
-        if not current.empty
-        else pd.DataFrame(columns=YOY_COLUMNS),
-        "responses": pd.DataFrame({"count": [responses["response"].nunique()]}),
-        "channels": channel_month_table(responses),
-        "missing": missing_ranked(answers),
-        "texts": texts,
-        "texts_state": pd.DataFrame({"state": [texts_state]}),
-        "observations": observation_ranking(_observations(cycle, unit)),
-        "items": pd.DataFrame.from_records(
-            [
-                {
-                    "number": nc.number,
-                    "nc_title": nc.title,
-                    "card": nc.service_card.code if nc.service_card else "",
-                    "nc_status": nc.get_status_display(),
-                    "severity": nc.get_severity_display(),
-                    "registered": nc.created_on,
-                    "due": nc.step_due_on,
-                }
-                for nc in items
-            ],
-            columns=["number", "nc_title", "card", "nc_status", "severity", "registered", "due"],
-        ),
-        "findings": pd.DataFrame.from_records(
-            [_finding_row(f) for f in findings],
-            columns=["card", "standard", "target", "evidence", "number"],
-        ),
-        "previous_year": pd.DataFrame({"year": [previous_cycle.year if previous_cycle else None]}),
-    }
-
-
-def _finding_row(finding: Finding) -> dict[str, Any]:
-    return {
-        "card": finding.card.code,
-        "standard": str(finding.standard),
-        "target": _target(finding.standard, finding.target),
-        "evidence": finding.summary,
-        "number": finding.nonconformity.number if finding.nonconformity else "",
-    }
 
 
 def unit_pack(cycle: Cycle, unit: OrgUnit) -> tuple[bytes, bytes]:
@@ -1397,146 +764,6 @@ def _unit_xlsx(cycle: Cycle, unit: OrgUnit, tables: dict[str, pd.DataFrame]) -> 
     )
 
 
-# --- the management-review pack ------------------------------------------------------
-
-
-def review_period(cycle: Cycle) -> tuple[datetime.date, datetime.date]:
-    """From the day after the previous cycle's analysis to this cycle's analysis deadline."""
-    previous = selectors.previous_cycle(cycle)
-    start = (
-        previous.analysis_due_on + datetime.timedelta(days=1)
-        if previous is not None
-        else datetime.date(cycle.year, 1, 1)
-    )
-    return start, cycle.analysis_due_on
-
-
-def management_tables(cycle: Cycle) -> dict[str, Any]:
-    """The management-review inputs as DataFrames and figures, read from the database."""
-    start, end = review_period(cycle)
-    previous = selectors.previous_cycle(cycle)
-
-    # a) Actions from the previous review: what its findings raised, and where it stands.
-    earlier = []
-    if previous is not None:
-        raised = (
-            Nonconformity.objects.filter(findings__cycle=previous)
-            .distinct()
-            .annotate(
-                planned=Count("actions", distinct=True),
-                done=Count("actions", filter=Q(actions__done_on__isnull=False), distinct=True),
-            )
-            .select_related("service_card")
-            .order_by("number")
-        )
-        earlier = [
-            {
-                "number": nc.number,
-                "nc_title": nc.title,
-                "card": nc.service_card.code if nc.service_card else "",
-                "nc_status": nc.get_status_display(),
-                "verdict": nc.get_verdict_display() if nc.verdict else "—",
-                "actions": f"{nc.done} / {nc.planned}",
-                "closed": nc.closed_on,
-            }
-            for nc in raised
-        ]
-
-    # b) Customer satisfaction across every cycle so far.
-    history = pd.DataFrame.from_records(
-        list(
-            Indicator.objects.filter(
-                scope=Indicator.Scope.OFFICE, cycle__year__lte=cycle.year
-            ).values_list("cycle__year", *calc.COLUMNS)
-        ),
-        columns=["year", *calc.COLUMNS],
-    )
-
-    # c) Quality objectives.
-    card_rows = selectors.indicator_frame(cycle)
-    card_rows = card_rows[card_rows["scope"] == Indicator.Scope.CARD]
-
-    rules, standards = standard_rules()
-    objectives = (
-        objectives_table(card_rows, rules)
-        if not card_rows.empty
-        else pd.DataFrame(columns=["standard", "cards", "met", "breached", "too_few"])
-    )
-
-    # d) Nonconformities and corrective actions in the review period.
-    items_qs = Nonconformity.objects.filter(created_on__range=(start, end))
-    items = pd.DataFrame.from_records(
-        list(items_qs.values_list("pk", "status", "source", "created_on", "closed_on")),
-        columns=["pk", "status", "source", "created_on", "closed_on"],
-    )
-    actions = pd.DataFrame.from_records(
-        list(Action.objects.filter(nonconformity__in=items_qs).values_list("due_on", "done_on")),
-        columns=["due_on", "done_on"],
-    )
-    events = pd.DataFrame.from_records(
-        list(
-            Event.objects.filter(
-                at__date__range=(start, end),
-                transition__in=[*EFFECTIVE_TRANSITIONS, *NOT_EFFECTIVE_TRANSITIONS, "reopen"],
-            ).values_list("nonconformity_id", "transition")
-        ),
-        columns=["nonconformity", "transition"],
-    )
-    recurring = (
-        Finding.objects.filter(cycle=cycle, nonconformity__isnull=False)
-        .filter(nonconformity__findings__cycle__year__lt=cycle.year)
-        .distinct()
-        .count()
-    )
-    measures = nc_measures(items, actions, events, recurring_findings=recurring)
-    measures["open_now"] = Nonconformity.objects.filter(status__in=OPEN_STATUSES).count()
-
-    # e) Improvement opportunities.
-    missing = missing_ranked(_answers(cycle, None, [MISSING_KEY]), by_card=False)
-    suggestions = Suggestion.objects.filter(
-        version__questionnaire=cycle.version.questionnaire_id,
-        is_pilot=False,
-        submitted_on__range=(cycle.survey_opens_on, cycle.survey_closes_on),
-    ).count()
-    observations = _observations(cycle, None)
-    ranked = observation_ranking(observations, top=len(observations))
-    top_observations = (
-        ranked.sort_values(["monthly", "reports"], ascending=False)
-        .head(TOP_OFFICE_OBSERVATIONS)
-        .reset_index(drop=True)
-    )
-    texts, texts_state = pack_texts(cycle, None)
-    findings_by_unit = pd.DataFrame.from_records(
-        list(
-            Finding.objects.filter(cycle=cycle)
-            .values_list("card__unit__code")
-            .annotate(n=Count("pk"))
-            .order_by("card__unit__code")
-        ),
-        columns=["unit", "count"],
-    )
-    return {
-        "period": (start, end),
-        "previous": previous,
-        "earlier": pd.DataFrame.from_records(
-            earlier,
-            columns=["number", "nc_title", "card", "nc_status", "verdict", "actions", "closed"],
-        ),
-        "trend": trend_table(history),
-        "objectives": objectives,
-        "standards": standards,
-        "items": items,
-        "measures": measures,
-        "missing": missing,
-        "texts": texts,
-        "texts_state": pd.DataFrame({"state": [texts_state]}),
-        "suggestions": suggestions,
-        "observations": top_observations,
-        "findings_by_unit": findings_by_unit,
-        "responses": period_responses(cycle).count(),
-    }
-
-
 def management_pack(cycle: Cycle) -> tuple[bytes, bytes]:
     """The management-review pack (ISO 9001 9.3.2 inputs): (PDF, XLSX), in Polish."""
     with translation.override("pl"):
@@ -1881,9 +1108,6 @@ def _management_xlsx(cycle: Cycle, tables: dict[str, Any]) -> bytes:
             ),
         ]
     )
-
-
-# --- storing ----------------------------------------------------------------------------
 
 
 def pack_file_stem(cycle: Cycle, unit: OrgUnit | None) -> str:
