@@ -19,7 +19,13 @@ class Notification(models.Model):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The outbox: an entry not yet e-mailed is delivered by a task after commit and, if
+    # that message is lost (a killed worker, a broker down), by the periodic sweep.
     emailed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    # While a worker sends it, nobody else does; a worker killed mid-send lets it go
+    # when the lease ends.
+    email_leased_until = models.DateTimeField(null=True, blank=True)
     # Claim key: a reminder or escalation is created once, however often a sweep runs.
     key = models.CharField(max_length=120, unique=True, null=True, blank=True)
 
@@ -29,6 +35,7 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["emailed_at", "created_at"], name="notification_outbox")]
 
     def __str__(self):
         return self.subject

@@ -1,19 +1,34 @@
 """Tell a user something: an in-app inbox entry plus an e-mail in their language.
 
-`notify_once` claims the notification by a unique key first (CONVENTIONS.md §10), so a
-reminder or an escalation is delivered once even when a sweep runs twice or two
-workers run it at the same time. The e-mail goes out from a Celery task after commit.
+A transactional outbox. `notify_once` writes the entry in the caller's transaction, the
+one that makes the change it tells about: both happen or neither. It claims the entry
+by a unique key (CONVENTIONS.md §10), so a reminder or an escalation is created once even
+when a sweep runs twice or two workers run it at the same time. The e-mail goes out from
+a Celery task sent after commit; whatever that task never got to (a process killed right
+after the commit, a worker killed mid-task, a broker that was down, an SMTP error) the
+periodic `deliver_pending_emails` sweep sends later. A send takes a short lease on its
+entry, so two deliverers never mail it twice.
 """
+
+import datetime
+import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from notifications.models import Notification
 from qms.models import User
+
+log = logging.getLogger(__name__)
+
+EMAIL_LEASE = datetime.timedelta(minutes=10)  # longer than any SMTP conversation
+EMAIL_GRACE = datetime.timedelta(seconds=30)  # the task sent after commit goes first
+MAX_EMAIL_ATTEMPTS = 10  # then it stays in the inbox only (and in the log)
 
 
 def notify_once(
@@ -43,22 +58,65 @@ def notify_once(
     return True
 
 
-def notification_email(*, notification_id: int) -> bool:
-    """E-mail an inbox entry once (claimed by a conditional update)."""
-    notification = Notification.objects.select_related("user").get(pk=notification_id)
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-        emailed_at=timezone.now()
+def notification_email(*, notification_id: int, now: datetime.datetime | None = None) -> bool:
+    """E-mail an inbox entry once: lease it, send, mark it sent.
+
+    False when it is sent already, leased by another deliverer, or its user has no
+    address (then it is marked done). A failed send gives the lease back and raises,
+    so the task's retry or the sweep tries again.
+    """
+    now = now or timezone.now()
+    claimed = (
+        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True)
+        .filter(Q(email_leased_until__isnull=True) | Q(email_leased_until__lt=now))
+        .update(email_leased_until=now + EMAIL_LEASE, email_attempts=F("email_attempts") + 1)
     )
-    if not claimed or not notification.user.email:
+    if not claimed:
         return False
-    url = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
-    send_mail(
-        notification.subject,
-        f"{notification.body}\n{url}".strip(),
-        None,
-        [notification.user.email],
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    if notification.user.email:
+        url = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
+        try:
+            send_mail(
+                notification.subject,
+                f"{notification.body}\n{url}".strip(),
+                None,
+                [notification.user.email],
+            )
+        except Exception:
+            Notification.objects.filter(pk=notification_id).update(email_leased_until=None)
+            raise
+    Notification.objects.filter(pk=notification_id).update(
+        emailed_at=timezone.now(), email_leased_until=None
     )
-    return True
+    return bool(notification.user.email)
+
+
+def pending_emails(*, now: datetime.datetime | None = None) -> list[int]:
+    """Entries the after-commit task has not delivered: not sent, not leased, not
+    given up on, and older than the grace period that task has to go first."""
+    now = now or timezone.now()
+    return list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            email_attempts__lt=MAX_EMAIL_ATTEMPTS,
+            created_at__lte=now - EMAIL_GRACE,
+        )
+        .filter(Q(email_leased_until__isnull=True) | Q(email_leased_until__lt=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+def deliver_pending_emails(*, now: datetime.datetime | None = None) -> int:
+    """The outbox sweep: send what was never sent; one failure does not stop the rest."""
+    sent = 0
+    for notification_id in pending_emails(now=now):
+        try:
+            sent += notification_email(notification_id=notification_id, now=now)
+        except Exception:  # SMTP down, a bad address: logged, tried again next sweep
+            log.exception("notification %s: e-mail failed, will be retried", notification_id)
+    return sent
 
 
 @transaction.atomic

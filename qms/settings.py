@@ -223,7 +223,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         _folder.mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for the next one
+# With Redis, a message is acknowledged after its task ran, and a worker killed mid-task
+# gives it back (reject_on_worker_lost). The embedded filesystem broker deletes a message
+# when a worker takes it, so what a killed worker held is lost there: every task is
+# idempotent and periodic (or covered by a periodic sweep, like the notification outbox).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -233,6 +238,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celery" / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Proves worker and beat are alive; /healthz shows when it last ran.
     "heartbeat": {"task": "qms.tasks.heartbeat", "schedule": 60.0},
+    # The notification outbox: e-mails whose task was lost or failed.
+    "deliver-pending-emails": {
+        "task": "notifications.tasks.deliver_pending_emails",
+        "schedule": 60.0,
+    },
     # Used one-time survey tokens are only needed for a day or two.
     "purge-submission-tokens": {
         "task": "surveys.tasks.purge_submission_tokens",

@@ -12,12 +12,18 @@ A counter counts the hits on one key within a fixed window; it restarts at the l
   gunicorn workers could both write 6 over a 5, and it cost a tenth of a submission's
   time (bench/README.md). Windows are folders; a new one removes the older ones.
 - Anything else (tests' memory cache): Django's cache API.
+
+When the cache cannot be reached (Redis down or misconfigured), the count falls back to
+a counter in this process (a warning logged, at most once a minute): the public form
+keeps storing answers, the limit is only looser for a while (per process).
 """
 
 import functools
 import hashlib
+import logging
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -28,9 +34,43 @@ from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 
+log = logging.getLogger(__name__)
+
 
 def hit(key: str, timeout: int) -> int:
     """Count one hit on `key` and return the count within the current window."""
+    try:
+        return _shared_hit(key, timeout)
+    except (redis.RedisError, OSError) as error:
+        _warn(error)
+        return _local_hit(key, timeout)
+
+
+_local_lock = threading.Lock()
+_local: dict[tuple[str, int], int] = {}  # (key, window) -> hits, this process only
+_warned_at = 0.0
+
+
+def _warn(error: Exception) -> None:
+    global _warned_at
+    if time.monotonic() - _warned_at > 60:
+        _warned_at = time.monotonic()
+        log.warning(
+            "rate-limit counters unreachable (%s); counting in this process until it is back",
+            error.__class__.__name__,
+        )
+
+
+def _local_hit(key: str, timeout: int) -> int:
+    window = int(time.time() // timeout)
+    with _local_lock:
+        for stale in [k for k in _local if k[1] < window]:
+            del _local[stale]
+        _local[(key, window)] = _local.get((key, window), 0) + 1
+        return _local[(key, window)]
+
+
+def _shared_hit(key: str, timeout: int) -> int:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)  # the cache's own prefix and version

@@ -916,9 +916,9 @@ def round_open(
         title=title.strip(), opened_on=today, due_on=due_on, opened_by=user, message=message
     )
     RoundParticipant.objects.bulk_create(_round_participants(round_))
-    from surveys import tasks
-
-    transaction.on_commit(lambda: tasks.notify_round_participants.delay(round_.pk))
+    # In this transaction: everyone asked has the inbox entry if and only if the round
+    # opened (the outbox e-mails them after commit; nothing a crash could skip).
+    round_notify(round_id=round_.pk, today=today)
     return round_
 
 

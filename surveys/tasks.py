@@ -11,10 +11,5 @@ def purge_submission_tokens() -> int:
 
 
 @shared_task
-def notify_round_participants(round_id: int) -> int:
-    return services.round_notify(round_id=round_id)
-
-
-@shared_task
 def send_round_reminders() -> int:
     return services.round_send_reminders()

@@ -158,11 +158,10 @@ def test_reminder_in_the_users_language(coordinator, staff, django_capture_on_co
     staff.email, staff.language = "staff@urzad.example", "en"
     staff.save()
     today = datetime.date(2026, 11, 21)
-    round_ = round_open(
-        user=coordinator, title="R", due_on=today + datetime.timedelta(days=2), today=today
-    )
     with django_capture_on_commit_callbacks(execute=True):
-        round_notify(round_id=round_.pk)
+        round_open(
+            user=coordinator, title="R", due_on=today + datetime.timedelta(days=2), today=today
+        )
     assert mail.outbox[-1].subject.startswith("Please record what clients ask")
 
 
@@ -185,3 +184,19 @@ def test_round_reaches_a_head_known_only_from_the_org_chart(coordinator, unit_b)
         user=coordinator, title="R", due_on=today + datetime.timedelta(days=9), today=today
     )
     assert round_.participants.filter(user=chief, unit=unit_b).exists()
+
+
+def test_a_round_that_opens_has_told_everyone_asked_in_the_same_transaction(coordinator, staff):
+    """No after-commit hook: if the process dies right after the commit, the inbox entries
+    are there and the outbox sweep e-mails them."""
+    today = datetime.date(2026, 11, 21)
+    round_ = round_open(
+        user=coordinator, title="R", due_on=today + datetime.timedelta(days=5), today=today
+    )
+    asked = set(round_.participants.values_list("user_id", flat=True))
+    told = set(
+        Notification.objects.filter(key__startswith=f"round:{round_.pk}:opened:").values_list(
+            "user_id", flat=True
+        )
+    )
+    assert asked and told == asked
