@@ -677,20 +677,6 @@ def _paper_sheet_store(
     response_store(response=response, rows=rows, nonce=nonce)
 
 
-def paper_sheet_enter(
-    *, batch: PaperBatch, sheet_number: int, answers: dict[str, Any], nonce: str, user: User
-) -> Response:
-    """First entry of one paper form for a known nonce: the paper store step of
-    `submit_response` (which the entry screen uses), kept for tests/route_dataset.py."""
-    return _store_once(
-        version=batch.version,
-        source=ResponseSource.paper(batch=batch, sheet_number=sheet_number, typist=user),
-        answers=answers,
-        nonce=nonce,
-        service_card=service_card_of(answers),
-    )
-
-
 def answer_values(answers: dict[str, Any]) -> dict[str, list[str]]:
     """Cleaned answers as plain strings per question key, for comparing two entries."""
     values: dict[str, list[str]] = {}

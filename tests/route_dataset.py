@@ -220,6 +220,7 @@ def _build():  # untyped like the tests (pyproject.toml): factories defeat mypy
     from review.models import Cycle, Pack, Remeasurement, Standard
     from surveys import services as surveys
     from surveys.models import Answer, Channel, Desk
+    from surveys.tokens import new_submission_token
     from tests.review.conftest import answer, walk_to_measurement
     from tests.workflows.conftest import open_task, walk_to_implementation
     from workflows import services as nc
@@ -384,13 +385,14 @@ def _build():  # untyped like the tests (pyproject.toml): factories defeat mypy
     surveys.suggestion_submit(version=version, text="Za dlugi formularz")
 
     def sheet(batch, number: int, typist: User, card, value: str) -> None:
-        surveys.paper_sheet_enter(
-            batch=batch,
-            sheet_number=number,
+        outcome = surveys.submit_response(
+            version=batch.version,
+            token=new_submission_token(batch.version),
             answers={"service": card, "card_useful": choice[value]},
-            nonce=f"route-walk-paper-{batch.pk}-{number}",
-            user=typist,
+            source=surveys.ResponseSource.paper(batch=batch, sheet_number=number, typist=typist),
+            address=None,
         )
+        assert outcome == surveys.Submitted.STORED, outcome
 
     batches = {}
     for label, unit, typist in (
