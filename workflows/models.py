@@ -398,7 +398,21 @@ class Event(models.Model):
     transition = models.CharField(_("transition"), max_length=40, choices=Transition.choices)
     from_status = models.CharField(_("from"), max_length=24, blank=True)
     to_status = models.CharField(_("to"), max_length=24, blank=True)
+    # What a person wrote (a reason, a comment, evidence), as written.
     note = models.TextField(_("note"), blank=True)
+    # What the system says about the change, rendered in the reader's language from a
+    # key and its parameters (workflows.history), never stored as a sentence.
+    class NoteKey(models.TextChoices):
+        ACTIONS_PLANNED = "actions_planned"  # {n}
+        ACTION_DONE = "action_done"  # {kind}
+        MERGED_INTO = "merged_into"  # {number}
+        DUPLICATE_MERGED = "duplicate_merged"  # {number}
+        HANDED_OVER = "handed_over"  # {step, from, to}
+        OVERDUE = "overdue"  # {step, due (ISO date), owner}
+        RECURRED = "recurred"  # {year, first}
+
+    note_key = models.CharField(max_length=40, blank=True, choices=NoteKey.choices)
+    note_params = models.JSONField(default=dict, blank=True)
 
     class Meaning(models.TextChoices):
         NONE = "", ""

@@ -14,6 +14,7 @@ from viewflow.workflow.status import STATUS
 
 from qms.models import OrgUnit
 from qms.pdf import register_fonts
+from workflows.history import entries as history_entries
 from workflows.models import Nonconformity
 from workflows.steps import due_dates
 
@@ -119,7 +120,7 @@ def record_pdf(nc: Nonconformity) -> bytes:
     )
     story.append(_p(_("History"), sub))
     history = [[_p(h, body) for h in (_("When"), _("Who"), _("What"), _("Note"))]]
-    for e in nc.events.select_related("actor"):
+    for e, note in history_entries(nc.events.select_related("actor")):
         what = e.transition_label + (f" — {e.get_meaning_display()}" if e.meaning else "")
         history.append(
             [
@@ -128,7 +129,7 @@ def record_pdf(nc: Nonconformity) -> bytes:
                     timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"),
                     str(e.actor or _("system")),
                     what,
-                    e.note,
+                    note,
                 )
             ]
         )

@@ -35,6 +35,7 @@ from workflows.steps import (
 from workflows.workdays import add_working_days
 
 T = Event.Transition
+Note = Event.NoteKey
 
 
 class AlreadyRegistered(Exception):
@@ -62,7 +63,11 @@ def _record(
     *,
     note: str = "",
     meaning: str = "",
+    says: tuple[str, dict] = ("", {}),
 ) -> Event:
+    """Append to the history: `note` is what the person wrote; `says` is what the system
+    says about it, as (key, parameters) rendered in the reader's language (history.py)."""
+    key, params = says
     return Event.objects.create(
         nonconformity=nc,
         actor=actor,
@@ -70,6 +75,8 @@ def _record(
         from_status=from_status,
         to_status=nc.status,
         note=note,
+        note_key=key,
+        note_params=params,
         meaning=meaning,
     )
 
@@ -185,14 +192,23 @@ def nonconformity_triage(
             assert merge_into is not None
             nc.merged_into = merge_into
             _enter(nc, Status.MERGED)
-            _record(nc, user, T.MERGE, before, note=f"{merge_into.number}: {reason}")
+            _record(
+                nc,
+                user,
+                T.MERGE,
+                before,
+                note=reason,
+                says=(Note.MERGED_INTO, {"number": merge_into.number}),
+            )
             Event.objects.create(
                 nonconformity=merge_into,
                 actor=user,
                 transition=T.DUPLICATE_MERGED,
                 from_status=merge_into.status,
                 to_status=merge_into.status,
-                note=f"{nc.number}: {reason}",
+                note=reason,
+                note_key=Note.DUPLICATE_MERGED,
+                note_params={"number": nc.number},
             )
         else:
             raise ValidationError(_("Unknown decision."))
@@ -252,7 +268,7 @@ def nonconformity_plan(*, task: Task, user: User, actions: list[dict]) -> Noncon
         for action in actions:
             Action.objects.create(nonconformity=nc, plan_round=nc.plan_round, **action)
         _enter(nc, Status.PLAN_REVIEW, responsible=coordinator_user())
-        _record(nc, user, T.PLAN, before, note=_("%(n)s action(s) planned") % {"n": len(actions)})
+        _record(nc, user, T.PLAN, before, says=(Note.ACTIONS_PLANNED, {"n": len(actions)}))
 
     _complete_task(task, user, change)
     return Nonconformity.objects.get(pk=_nc_id(task))
@@ -318,7 +334,8 @@ def action_complete(
             user,
             T.COMPLETE_ACTION,
             before,
-            note=f"{action.get_kind_display()}: {action.description[:200]}",
+            note=action.description[:200],
+            says=(Note.ACTION_DONE, {"kind": action.kind}),
         )
 
     _complete_task(task, user, change)
@@ -417,7 +434,11 @@ def task_reassign(*, task: Task, by: User, to: User, reason: str) -> Task:
                 by,
                 T.REASSIGN,
                 nc.status,
-                note=f"{task.flow_task.task_title}: {previous} → {to}. {reason.strip()}",
+                note=reason.strip(),
+                says=(
+                    Note.HANDED_OVER,
+                    {"step": task.flow_task.name, "from": str(previous or ""), "to": str(to)},
+                ),
             )
     except FlowLockFailed:
         raise StepBusy from None

@@ -150,6 +150,10 @@ class NonconformityDeadlines(Deadlines):
             transition=Event.Transition.ESCALATE,
             from_status=nc.status,
             to_status=nc.status,
-            note=_("%(step)s overdue since %(due)s (%(owner)s)")
-            % {"step": host.flow_task.task_title, "due": due, "owner": host.owner},
+            note_key=Event.NoteKey.OVERDUE,
+            note_params={
+                "step": host.flow_task.name,
+                "due": due.isoformat() if due else "",
+                "owner": str(host.owner or ""),
+            },
         )

@@ -20,7 +20,7 @@ from qms.once import create_once, form_key
 from qms.views import AuthedRequest, apply_service_errors, require
 from surveys.exports import to_csv, to_xlsx
 from surveys.selectors import observation_cards, observation_list
-from workflows import exports, forms, records, selectors, services, stepkit, task_layer
+from workflows import exports, forms, history, records, selectors, services, stepkit, task_layer
 from workflows.models import Action, Nonconformity, Severity, Source, Status
 from workflows.workdays import working_days_between
 
@@ -169,7 +169,7 @@ def nc_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         {
             "nc": nc,
             "actions": nc.actions.select_related("owner", "revision"),
-            "events": nc.events.select_related("actor"),
+            "events": history.entries(nc.events.select_related("actor")),
             "tasks": tasks,
             "age": working_days_between(nc.created_on, nc.closed_on or today),
             "overdue": nc.is_overdue_on(today),
