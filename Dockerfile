@@ -9,7 +9,7 @@ RUN pip install --no-cache-dir -r requirements.lock
 
 COPY . .
 # collectstatic and message compilation need settings but no database.
-RUN SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --noinput --verbosity 0 \
+RUN SECRET_KEY=build-only-placeholder-never-used-at-runtime DEBUG=0 python manage.py collectstatic --noinput --verbosity 0 \
  && pybabel compile --domain django --directory locale \
  && pybabel compile --domain django --directory locale_vendor \
  && useradd --system --uid 10001 qms && mkdir -p /data && chown -R qms /data

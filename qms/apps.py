@@ -7,6 +7,14 @@ class QmsConfig(AppConfig):
     name = "qms"
     verbose_name = _("Quality management")
 
+    def ready(self) -> None:
+        from django.core import checks
+
+        from qms.checks import SERVICES, check_services
+
+        # Only with `manage.py check --tag services` (see qms/checks.py).
+        checks.register(check_services, SERVICES)
+
 
 class QmsAdminConfig(AdminConfig):
     default_site = "qms.admin_site.QmsAdminSite"

@@ -6,11 +6,9 @@ over kombu's filesystem transport, a file cache) that runs on a laptop with no
 servers. Production sets DATABASE_URL (PostgreSQL) and REDIS_URL (broker + cache).
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import dj_database_url
 from celery.schedules import crontab
@@ -18,71 +16,35 @@ from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from qms.env import (
+    env_bool,
+    env_dir,
+    env_int,
+    env_list,
+    env_secret_key,
+    env_str,
+    env_url,
+    mask_url,
+    writable_dir,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused when DEBUG is off
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no), got {raw!r}")
-
-
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
-
-
-def env_url(name: str, default: str, *, schemes: set[str]) -> str:
-    value = env_str(name, default)
-    scheme = urlparse(value).scheme
-    if scheme not in schemes:
-        allowed = ", ".join(sorted(schemes))
-        raise ImproperlyConfigured(f"{name} must use one of the schemes {allowed}; got {value!r}")
-    return value
 
 
 # --- Core -----------------------------------------------------------------------------
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "SECRET_KEY is the development key while DEBUG is off; set SECRET_KEY "
-        "(or DEBUG=1 for local development)."
-    )
+# At least 32 characters; the development key (the default) only with DEBUG on.
+SECRET_KEY = env_secret_key("SECRET_KEY", DEV_SECRET_KEY, debug=DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
 
 # Everything the embedded mode writes (database, broker folders, cache, media)
 # lives under one directory, so a laptop install is one folder to back up or delete.
-DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
+# Created here and refused unless writable: a read-only one would fail every request.
+DATA_DIR = env_dir("DATA_DIR", str(BASE_DIR / "data"))
 
 INSTALLED_APPS = [
     "qms.apps.QmsAdminConfig",
@@ -159,7 +121,12 @@ DATABASE_URL = env_url(
     f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
     schemes={"sqlite", "postgres", "postgresql", "pgsql"},
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+except ValueError:  # its message may quote the URL, password included
+    raise ImproperlyConfigured(
+        f"DATABASE_URL cannot be read; it is {mask_url(DATABASE_URL)!r}."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Web, worker and beat write to one file: WAL lets readers run beside the
@@ -176,11 +143,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker and cache in production --------------------------------------------
 
-REDIS_URL = env_str("REDIS_URL", "")
-if REDIS_URL and urlparse(REDIS_URL).scheme not in {"redis", "rediss"}:
-    raise ImproperlyConfigured(
-        f"REDIS_URL must start with redis:// or rediss://, got {REDIS_URL!r}"
-    )
+REDIS_URL = env_url("REDIS_URL", "", schemes={"redis", "rediss"}, allow_empty=True)
 
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
@@ -202,7 +165,9 @@ else:
 
 # --- Celery ---------------------------------------------------------------------------
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL", REDIS_URL or "filesystem://", schemes={"filesystem", "redis", "rediss"}
+)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "celery" / "queue"
@@ -220,7 +185,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         DATA_DIR / "celery" / "control",
         DATA_DIR / "celery" / "processed",
     ):
-        _folder.mkdir(parents=True, exist_ok=True)
+        writable_dir("DATA_DIR", _folder)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
 # With Redis, a message is acknowledged after its task ran, and a worker killed mid-task
