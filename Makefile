@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/honcho run $(BIN)/python manage.py
 PORT ?= 8000
 
-.PHONY: run test install translations messages lint typecheck pytest clean bench-submit bench-workflow bench-analysis
+.PHONY: run test install translations messages lint typecheck pytest clean bench-submit bench-workflow bench-analysis bench-qr bench-cycle-load
 
 run: install .env translations
 	$(MANAGE) migrate --noinput
@@ -21,7 +21,7 @@ run: install .env translations
 	@echo "    audytor       auditor (read-only)"
 	@echo "    admin         administrator (Django admin)"
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/python -m qms.supervisor --env-file .env
 
 test: install translations lint typecheck pytest
 
@@ -65,15 +65,19 @@ pytest: install translations
 # Benchmark of anonymous survey submission against a baseline view (bench/README.md):
 # SQLite always; PostgreSQL (+ Redis cache) too when BENCH_DATABASE_URL (+ BENCH_REDIS_URL)
 # is set. The database named in BENCH_DATABASE_URL is dropped and re-created.
+# The SQLite run also measures the peer (django-survey-and-report 1.5.0 in its own
+# virtualenv, BENCH_PEER_VENV or /tmp/qms-bench-peer/venv) and fails if (a)/(peer) < 3;
+# BENCH_PEER= leaves it out.
 BENCH_DURATION ?= 20
 BENCH_CONNECTIONS ?= 32
 BENCH_ROUNDS ?= 1
 BENCH_FLOOR ?= --floor
+BENCH_PEER ?= --peer
 BENCH_ARGS = --duration $(BENCH_DURATION) --connections $(BENCH_CONNECTIONS) --rounds $(BENCH_ROUNDS) $(BENCH_FLOOR)
 bench-submit:
 	@test -x $(BIN)/python || { echo "no $(VENV): run 'make install' first"; exit 1; }
 	@status=0; \
-	$(BIN)/python -m bench.run_submit $(BENCH_ARGS) || status=1; \
+	$(BIN)/python -m bench.run_submit $(BENCH_ARGS) $(BENCH_PEER) || status=1; \
 	if [ -n "$(BENCH_DATABASE_URL)" ]; then \
 	  $(BIN)/python -m bench.run_submit $(BENCH_ARGS) --database-url "$(BENCH_DATABASE_URL)" \
 	    $(if $(BENCH_REDIS_URL),--redis-url "$(BENCH_REDIS_URL)") || status=1; \
@@ -121,3 +125,17 @@ bench-analysis:
 
 clean:
 	rm -rf data .pytest_cache .mypy_cache .ruff_cache
+
+# The public form while a full review cycle with its results packs runs on SQLite
+# (bench/run_cycle_load.py): p99 and errors of the form during the sweep vs. without.
+BENCH_CYCLE_ARGS ?= --connections 8 --baseline 30
+bench-cycle-load:
+	@test -x $(BIN)/python || { echo "no $(VENV): run 'make install' first"; exit 1; }
+	$(BIN)/python -m bench.run_cycle_load $(BENCH_CYCLE_ARGS)
+
+# The all-desks QR sheet of BENCH_QR_DESKS desks against the same sheet with empty boxes
+# for codes, same run (bench/run_qr.py).
+BENCH_QR_DESKS ?= 200
+bench-qr:
+	@test -x $(BIN)/python || { echo "no $(VENV): run 'make install' first"; exit 1; }
+	$(BIN)/python -m bench.run_qr --desks $(BENCH_QR_DESKS)

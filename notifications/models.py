@@ -14,6 +14,10 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
+    # What to say: a template and its parameters, put into words in the reader's
+    # language (notifications.texts); subject and body as e-mailed, in the recipient's.
+    template = models.CharField(max_length=60, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"))
     url = models.CharField(max_length=300, blank=True)

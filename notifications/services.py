@@ -18,9 +18,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from notifications import texts
 from notifications.models import Notification
 from qms.models import User
 
@@ -39,16 +39,20 @@ def notify_once(
     The e-mail is sent by a Celery task after the transaction commits. Returns False
     when a notification with this key exists already.
     """
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        context = {**context, "user": user, "site_url": settings.SITE_URL}
-        subject = " ".join(
-            render_to_string(f"notifications/{template}_subject.txt", context).split()
-        )
-        body = render_to_string(f"notifications/{template}.txt", context)
+    params = texts.freeze(context)
+    # Worded from the stored parameters, as every later reading is.
+    [stored] = texts.thaw_many([params])
+    subject, body = texts.render(template, stored, user=user)
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                user=user, subject=subject[:200], body=body, url=url, key=key
+                user=user,
+                template=template,
+                params=params,
+                subject=subject,
+                body=body,
+                url=url,
+                key=key,
             )
     except IntegrityError:
         return False

@@ -10,6 +10,14 @@ OFFICE = {
     "name": "Urząd Miasta Przykładowo",
     "city": "Przykładowo",
     "bip_url": "https://bip.przykladowo.example",
+    "website_url": "https://www.przykladowo.example",
+    "service_cards_url": "https://bip.przykladowo.example/karty-uslug",
+    "address": "ul. Rynek 1, 00-001 Przykładowo",
+    "phone": "22 123 45 67",
+    "email": "urzad@przykladowo.example",
+    "opening_hours_pl": "pon. 8:00–17:00, wt.–pt. 7:30–15:30",
+    "opening_hours_en": "Mon 8:00–17:00, Tue–Fri 7:30–15:30",
+    "dpo_email": "iod@przykladowo.example",
 }
 
 _HOURS = "pon. 8:00–17:00, wt.–pt. 7:30–15:30"

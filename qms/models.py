@@ -53,6 +53,25 @@ class Office(models.Model):
     name = models.CharField(_("name"), max_length=200)
     city = models.CharField(_("city"), max_length=100)
     bip_url = models.URLField(_("BIP address"), blank=True)
+    # Shown to clients on the public survey pages (footer, thank-you page, privacy notice).
+    website_url = models.URLField(_("website address"), blank=True)
+    service_cards_url = models.URLField(
+        _("service cards page"),
+        blank=True,
+        help_text=_("Where clients find the service cards: a page of the website or of BIP."),
+    )
+    address = models.CharField(
+        _("postal address"), max_length=300, blank=True, help_text=_("Street, postcode, town.")
+    )
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    opening_hours_pl = models.CharField(_("opening hours (Polish)"), max_length=300, blank=True)
+    opening_hours_en = models.CharField(_("opening hours (English)"), max_length=300, blank=True)
+    dpo_email = models.EmailField(
+        _("data protection officer's e-mail"),
+        blank=True,
+        help_text=_("The contact of the data protection officer (inspektor ochrony danych)."),
+    )
 
     class Meta:
         verbose_name = _("office")
@@ -64,6 +83,10 @@ class Office(models.Model):
     @classmethod
     def current(cls) -> "Office | None":
         return cls.objects.order_by("pk").first()
+
+    @property
+    def opening_hours(self) -> str:
+        return localised(self, "opening_hours")
 
 
 class OrgUnit(models.Model):

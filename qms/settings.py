@@ -186,6 +186,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         DATA_DIR / "celery" / "processed",
     ):
         writable_dir("DATA_DIR", _folder)
+# --- Health (/healthz, the coordinator's banner) ---------------------------------------
+# Seconds after which the worker's heartbeat (written every 15 s) or beat's (written on
+# each task it sends, at least once a minute) counts as stale.
+HEALTH_WORKER_MAX_AGE = env_int("HEALTH_WORKER_MAX_AGE", 120, minimum=30)
+HEALTH_BEAT_MAX_AGE = env_int("HEALTH_BEAT_MAX_AGE", 180, minimum=90)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
 # With Redis, a message is acknowledged after its task ran, and a worker killed mid-task
@@ -201,8 +206,15 @@ CELERY_TIMEZONE = "Europe/Warsaw"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celery" / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    # Proves worker and beat are alive; /healthz shows when it last ran.
+    # The beat → broker → worker round trip (qms:heartbeat); worker and beat also stamp
+    # themselves (qms/tasks.py), which /healthz and the coordinator's banner read.
     "heartbeat": {"task": "qms.tasks.heartbeat", "schedule": 60.0},
+    # Results-pack files no pack points to (a build killed half-way); temporary ones
+    # once they are an hour old.
+    "cleanup-files": {
+        "task": "review.tasks.cleanup_files",
+        "schedule": crontab(day_of_week="sunday", hour=4, minute=30),
+    },
     # The notification outbox: e-mails whose task was lost or failed.
     "deliver-pending-emails": {
         "task": "notifications.tasks.deliver_pending_emails",

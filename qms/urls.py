@@ -5,9 +5,11 @@ from viewflow.contrib.auth import AuthViewset
 
 from qms import views
 from qms.site import site
+from surveys import views as survey_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", survey_views.favicon, name="favicon"),  # browsers ask for it at /
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("ankieta/", include("surveys.urls")),

@@ -42,7 +42,7 @@ class PackDeadlines(Deadlines):
         pack = _pack(task)
         return Notice(
             "pack_task",
-            {"pack": pack, "step": task.flow_task.task_title, "due": self.due_on(task)},
+            {"pack": pack, "step": task.flow_task, "due": self.due_on(task)},
             key=f"pack:{pack.pk}:task:{task.pk}",
             url=reverse("review:task", args=[task.pk]),
         )
@@ -51,7 +51,7 @@ class PackDeadlines(Deadlines):
         pack = _pack(host)
         return Notice(
             "pack_reminder",
-            {"pack": pack, "step": host.flow_task.task_title, "due": due},
+            {"pack": pack, "step": host.flow_task, "due": due},
             key=f"pack:{pack.pk}:remind:{host.pk}",
             url=reverse("review:task", args=[host.pk]),
         )
@@ -60,7 +60,7 @@ class PackDeadlines(Deadlines):
         pack = _pack(host)
         return Notice(
             "pack_overdue",
-            {"pack": pack, "step": host.flow_task.task_title, "due": due, "owner": host.owner},
+            {"pack": pack, "step": host.flow_task, "due": due, "owner": host.owner},
             key=f"pack:{pack.pk}:escalate:{host.pk}:{today.isoformat()}:{person.pk}",
             url=reverse("review:cycle", args=[pack.cycle.year]),
         )

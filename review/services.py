@@ -2,14 +2,28 @@
 
 `advance(today)` is what the daily Celery beat task (and the coordinator's "run now")
 calls. It walks every open cycle's steps in order and runs each step that is due and
-not yet done. A step is claimed by its `Step` row under a row lock inside the step's
-transaction, so:
+not yet done. A step is claimed by its `Step` row under a row lock, and no step
+computes for long inside a transaction (on SQLite a transaction holds the database's
+one write lock, and the public form would wait for it):
 
-- run twice, or on two workers at once: each step runs once (the second sweep waits
-  for the lock, then sees it done); what a step creates is unique in the database
-  too (one finding per breach, one pack per unit, notifications claimed by key);
-- killed half-way: the step's transaction is rolled back, nothing of it is visible,
-  and the next sweep runs it again;
+- a quick step runs inside the claim's transaction, and is recorded done in it;
+- a long one (`own_transactions`: the analysis, registering nonconformities, the
+  packs, their delivery) is claimed in one short transaction, computes outside any,
+  writes its results in short transactions of its own, each safe to repeat, and is
+  recorded done in another short one;
+
+so:
+
+- run twice, or on two workers at once: each step's work is done once (a quick step
+  waits for the other's lock, then sees it done; a long step's writes are claimed one
+  by one: the indicators under the cycle's row lock, each finding and each delivery
+  under its row's lock, each pack by its unique row); what a step creates is unique
+  in the database too (one finding per breach, one pack per unit, notifications
+  claimed by key);
+- killed half-way: a quick step's transaction is rolled back; a long step keeps what
+  it had committed and is not recorded done, so the next sweep runs it again and
+  does only what is missing (packs built but not published are temporary files,
+  removed by `manage.py cleanup_files`);
 - run late (machine off on 30 August, the broker down): the next sweep does every
   step that is due, in order, and each step records when it ran (the page says
   "ran late"); reminders whose moment has passed are skipped, not sent late.
@@ -17,15 +31,16 @@ transaction, so:
 
 import datetime
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -142,6 +157,8 @@ class StepSpec:
     name: str
     due: Callable[[Cycle], datetime.date]
     run: Callable[[Cycle, datetime.date], str]
+    # Long steps run outside the claim's transaction and commit their own short ones.
+    own_transactions: bool = False
 
 
 def _remind_name(days: int) -> str:
@@ -169,11 +186,16 @@ def steps_for(cycle: Cycle) -> list[StepSpec]:
         )
     specs += [
         StepSpec("close_survey", lambda c: c.survey_closes_on + days(1), run_close_survey),
-        StepSpec("analyse", lambda c: c.analysis_due_on, run_analysis),
+        StepSpec("analyse", lambda c: c.analysis_due_on, run_analysis, own_transactions=True),
         StepSpec("findings", lambda c: c.analysis_due_on, run_findings),
-        StepSpec("nonconformities", lambda c: c.analysis_due_on, run_nonconformities),
-        StepSpec("packs", lambda c: c.analysis_due_on, run_packs),
-        StepSpec("deliver", lambda c: c.analysis_due_on, run_delivery),
+        StepSpec(
+            "nonconformities",
+            lambda c: c.analysis_due_on,
+            run_nonconformities,
+            own_transactions=True,
+        ),
+        StepSpec("packs", lambda c: c.analysis_due_on, run_packs, own_transactions=True),
+        StepSpec("deliver", lambda c: c.analysis_due_on, run_delivery, own_transactions=True),
         StepSpec("close", lambda c: c.catalogue_due_on + days(1), run_close),
     ]
     # By due date; steps due the same day keep the order above (sorted() is stable).
@@ -210,6 +232,10 @@ def advance(*, today: datetime.date | None = None, cycle: Cycle | None = None) -
     today = today or timezone.localdate()
     cycles = [cycle] if cycle else list(Cycle.objects.filter(closed_on__isnull=True))
     ran: list[str] = []
+    # What the steps' transactions would otherwise load the first time in a process
+    # (every view, for reverse(); the holiday calendars): a second or two, not under a lock.
+    reverse("review:index")
+    add_working_days(today, 1)
     for each in cycles:
         for spec in steps_for(each):
             due = spec.due(each)
@@ -223,20 +249,65 @@ def advance(*, today: datetime.date | None = None, cycle: Cycle | None = None) -
 
 
 def _run_step(cycle: Cycle, spec: StepSpec, due: datetime.date, today: datetime.date) -> bool:
-    with transaction.atomic():
-        Step.objects.get_or_create(cycle=cycle, name=spec.name, defaults={"due_on": due})
-        step = Step.objects.select_for_update().get(cycle=cycle, name=spec.name)
-        if step.done_at is not None:
-            return False
-        cycle = Cycle.objects.get(pk=cycle.pk)  # fresh, after the lock
-        detail = spec.run(cycle, today)
-        step.skipped = isinstance(detail, Skipped)
-        step.detail = detail
-        step.due_on = due
-        step.done_at = timezone.now()
-        step.save()
+    """Run one step unless it is done; True if this call ran it (see the module's doc)."""
+    if not spec.own_transactions:
+        with transaction.atomic():
+            step = _claim(cycle, spec, due)
+            if step is None:
+                return False
+            detail = spec.run(Cycle.objects.get(pk=cycle.pk), today)  # fresh, after the lock
+            _record_done(step, detail, due)
+    else:
+        with transaction.atomic():
+            if _claim(cycle, spec, due) is None:
+                return False
+        detail = spec.run(Cycle.objects.get(pk=cycle.pk), today)
+        with transaction.atomic():
+            step = _claim(cycle, spec, due)
+            if step is None:
+                return False  # another sweep finished it meanwhile, with the same result
+            _record_done(step, detail, due)
     log.info("review cycle %s: %s done (%s)", cycle.year, spec.name, step.detail)
     return True
+
+
+def _claim(cycle: Cycle, spec: StepSpec, due: datetime.date) -> Step | None:
+    """The step's row, locked until the caller's transaction ends; None once it is done."""
+    Step.objects.get_or_create(cycle=cycle, name=spec.name, defaults={"due_on": due})
+    step = Step.objects.select_for_update().get(cycle=cycle, name=spec.name)
+    return None if step.done_at is not None else step
+
+
+def _record_done(step: Step, detail: str, due: datetime.date) -> None:
+    step.skipped = isinstance(detail, Skipped)
+    step.detail = detail
+    step.due_on = due
+    step.done_at = timezone.now()
+    step.save()
+
+
+# SQLite has one write lock and no queue for it: a writer that waits polls for it (every
+# 100 ms once it has waited a while), so back-to-back short transactions can keep it out
+# as long as one long transaction. Long steps pause after each burst of them.
+WRITE_BURST = 0.25  # seconds of a step's transactions in a row, at most
+WRITE_PAUSE = 0.15  # seconds; longer than a waiting writer's poll interval
+
+T = TypeVar("T")
+
+
+def _paced(items: Iterable[T]) -> Iterator[T]:
+    """`items`, for a loop with a short transaction per item, with a pause after every
+    WRITE_BURST seconds on SQLite (not inside a caller's transaction: it holds the lock)."""
+    started = time.monotonic()
+    for item in items:
+        if (
+            connection.vendor == "sqlite"
+            and not connection.in_atomic_block
+            and time.monotonic() - started >= WRITE_BURST
+        ):
+            time.sleep(WRITE_PAUSE)
+            started = time.monotonic()
+        yield item
 
 
 class Skipped(str):
@@ -312,9 +383,16 @@ def _nan_none(value):
 
 
 def store_indicators(cycle: Cycle, table: pd.DataFrame) -> int:
+    rows = indicator_rows(cycle, table)
+    Indicator.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def indicator_rows(cycle: Cycle, table: pd.DataFrame) -> list[Indicator]:
+    """The computed table as unsaved Indicator rows."""
     units = dict(OrgUnit.objects.values_list("code", "pk"))
     cards = dict(ServiceCard.objects.values_list("code", "pk"))
-    rows = [
+    return [
         Indicator(
             cycle=cycle,
             scope=row.scope,
@@ -332,12 +410,17 @@ def store_indicators(cycle: Cycle, table: pd.DataFrame) -> int:
         )
         for row in table.itertuples(index=False)
     ]
-    Indicator.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
 
 
 def run_analysis(cycle: Cycle, today: datetime.date) -> str:
-    stored = store_indicators(cycle, compute_indicators(cycle))
+    """Computed outside any transaction (it only reads), stored in one short one under
+    the cycle's row lock, once: a second run finds the indicators stored and keeps them."""
+    rows = indicator_rows(cycle, compute_indicators(cycle))
+    with transaction.atomic():
+        Cycle.objects.select_for_update().get(pk=cycle.pk)
+        stored = cycle.indicators.count()
+        if not stored:
+            stored = len(Indicator.objects.bulk_create(rows, batch_size=2000))
     return _("%(count)s indicators computed from %(responses)s responses.") % {
         "count": stored,
         "responses": period_responses(cycle).count(),
@@ -495,6 +578,17 @@ def finding_raise(finding: Finding) -> str:
     return "registered"
 
 
+def _finding_raise_once(pk: int) -> str:
+    """finding_raise under the finding's row lock: two sweeps at once raise it once."""
+    with transaction.atomic():
+        finding = (
+            Finding.objects.select_for_update(of=("self",))
+            .select_related("standard", "card__unit", "cycle")
+            .get(pk=pk)
+        )
+        return finding_raise(finding)
+
+
 def remeasure(cycle: Cycle) -> list[Remeasurement]:
     """Items waiting for "verify at the next measurement": the same indicator, again."""
     waiting = Nonconformity.objects.filter(status=Status.AWAITING_MEASUREMENT).filter(
@@ -544,10 +638,12 @@ def run_findings(cycle: Cycle, today: datetime.date) -> str:
 def run_nonconformities(cycle: Cycle, today: datetime.date) -> str:
     """Every finding of the cycle becomes (or joins) a nonconformity; waiting items are
     re-measured. A separate step from the findings: registering starts a viewflow
-    process per item, and a crash here keeps the findings already stored."""
-    findings = list(cycle.findings.select_related("standard", "card__unit", "cycle"))
-    outcomes = [finding_raise(f) for f in findings]
-    remeasured = remeasure(cycle)
+    process per item, and a crash here keeps the findings already stored. Each finding
+    in a short transaction of its own (after a crash, the ones raised count as linked)."""
+    findings = list(cycle.findings.values_list("pk", flat=True))
+    outcomes = [_finding_raise_once(pk) for pk in _paced(findings)]
+    with transaction.atomic():
+        remeasured = remeasure(cycle)
     return _(
         "%(registered)s nonconformities registered, %(reopened)s reopened, %(linked)s "
         "linked to open items; %(remeasured)s re-measurements."
@@ -606,11 +702,26 @@ def remeasurement_evidence(item: Remeasurement) -> str:
 
 
 def run_packs(cycle: Cycle, today: datetime.date) -> str:
-    built = 0
-    for unit in OrgUnit.objects.filter(is_active=True).order_by("code"):
-        built += packs.pack_store(cycle=cycle, unit=unit)
-    built += packs.pack_store(cycle=cycle, unit=None)
-    return _("%(count)s packs built.") % {"count": built}
+    """Every pack missing is built first, outside any transaction (seconds a pack), into
+    temporary files; then each is published in a short transaction of its own. A crash
+    while building publishes none (the next run builds them again); one while
+    publishing keeps those published (the next run builds the rest)."""
+    units: list[OrgUnit | None] = [*OrgUnit.objects.filter(is_active=True).order_by("code")]
+    built: list[packs.BuiltPack] = []
+    published = 0
+    try:
+        for unit in [*units, None]:  # None: the management review
+            one = packs.pack_build(cycle=cycle, unit=unit)
+            if one is not None:
+                built.append(one)
+        for one in _paced(list(built)):
+            published += packs.pack_publish(one)
+            built.remove(one)
+    except BaseException:
+        for one in built:
+            packs.pack_discard(one)
+        raise
+    return _("%(count)s packs built.") % {"count": published}
 
 
 def packs_add_free_text(*, cycle: Cycle | None = None) -> list[str]:
@@ -715,24 +826,32 @@ def free_text_release(*, cycle: Cycle, user: User, today: datetime.date | None =
 
 
 def run_delivery(cycle: Cycle, today: datetime.date) -> str:
+    """Each pack delivered in a short transaction of its own, under its row lock, once
+    (a second sweep finds it delivered); its owners are told in that transaction."""
     delivered = 0
-    for pack in cycle.packs.filter(unit__isnull=False, delivered_at__isnull=True).select_related(
-        "unit"
-    ):
-        pack_deliver(pack=pack, today=today)
-        delivered += 1
-    management = cycle.packs.filter(unit__isnull=True, delivered_at__isnull=True).first()
-    if management is not None:
-        for person in coordinators():
-            notify_once(
-                person,
-                "management_pack",
-                {"cycle": cycle},
-                key=f"pack:{management.pk}:{person.pk}",
-                url=reverse("review:cycle", args=[cycle.year]),
+    waiting = cycle.packs.filter(delivered_at__isnull=True)
+    units = waiting.filter(unit__isnull=False).order_by("unit__code")
+    for pk in _paced(list(units.values_list("pk", flat=True))):
+        with transaction.atomic():
+            pack = (
+                waiting.select_for_update(of=("self",)).select_related("unit").filter(pk=pk).first()
             )
-        management.delivered_at = timezone.now()
-        management.save(update_fields=["delivered_at"])
+            if pack is not None:
+                pack_deliver(pack=pack, today=today)
+                delivered += 1
+    with transaction.atomic():
+        management = waiting.select_for_update().filter(unit__isnull=True).first()
+        if management is not None:
+            for person in coordinators():
+                notify_once(
+                    person,
+                    "management_pack",
+                    {"cycle": cycle},
+                    key=f"pack:{management.pk}:{person.pk}",
+                    url=reverse("review:cycle", args=[cycle.year]),
+                )
+            management.delivered_at = timezone.now()
+            management.save(update_fields=["delivered_at"])
     return _("%(count)s units received their pack.") % {"count": delivered}
 
 

@@ -3,13 +3,19 @@
 from celery import shared_task
 from celery.signals import worker_ready
 
-from review import services
+from review import packs, services
 
 
 @shared_task
 def advance_cycles() -> list[str]:
     """Daily (beat) and on demand: every due step of every open cycle, once."""
     return services.advance()
+
+
+@shared_task
+def cleanup_files() -> list[str]:
+    """Weekly (beat): pack files no pack points to, e.g. left by a build that was killed."""
+    return packs.pack_files_cleanup()
 
 
 @worker_ready.connect

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from qms import health
 from qms.once import create_once
 from qms.views import AuthedRequest, apply_service_errors, require
 from review import forms, selectors, services, tasks
@@ -104,7 +105,8 @@ def cycle_edit(request: AuthedRequest, year: int | None = None) -> HttpResponse:
 
 @require_POST
 def cycle_run(request: AuthedRequest) -> HttpResponse:
-    """Run the sweep now, in the worker (the page says when it cannot be queued)."""
+    """Run the sweep now, in the worker (the page says when it cannot be queued, and
+    when it is queued but no worker's heartbeat is fresh)."""
     require(selectors.can_run_cycles(request.user))
     try:
         tasks.advance_cycles.delay()
@@ -118,9 +120,19 @@ def cycle_run(request: AuthedRequest) -> HttpResponse:
             ),
         )
     else:
-        messages.success(
-            request, _("The cycle runs in the background; reload this page in a moment.")
-        )
+        if tasks.advance_cycles.app.conf.task_always_eager or health.worker_is_running():
+            messages.success(
+                request, _("The cycle runs in the background; reload this page in a moment.")
+            )
+        else:  # queued, but nobody consumes it: say so rather than promise
+            messages.warning(
+                request,
+                _(
+                    "The cycle is queued, but the background process is not running: it "
+                    "will run only when the background process is back. Ask the "
+                    "administrator to restart it."
+                ),
+            )
     return redirect(request.POST.get("next") or "review:index")
 
 

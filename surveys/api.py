@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import F
 from django.db.models.expressions import CombinedExpression
-from django.http import HttpResponse, QueryDict
+from django.http import QueryDict, StreamingHttpResponse
 from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -476,21 +476,21 @@ class ResponseExportView(APIView):
             (403, "application/json"): FORBIDDEN,
         },
     )
-    def get(self, request: Request) -> HttpResponse:
-        """Every live response, one column per question (quality coordinator; audited)."""
+    def get(self, request: Request) -> StreamingHttpResponse:
+        """Every live response, one column per question (quality coordinator; audited).
+        The CSV is streamed as it is read; the XLSX is sent once complete."""
         query = _query(ExportQuery, request)
-        responses = list(selectors.response_list(request.user))
-        content, content_type = exports.export(
-            responses, query["as"], labels=query["labels"] == "1"
+        response, rows = exports.export(
+            selectors.response_list(request.user), query["as"], labels=query["labels"] == "1"
         )
         audit_record(
             user=request.user,
             action=AuditEntry.Action.RESPONSE_EXPORT,
             route=request.path,
             params=request.query_params.dict(),
-            rows=len(responses),
+            rows=rows,
         )
-        return HttpResponse(content, content_type=content_type)
+        return response
 
 
 class NoSuchEndpoint(APIView):

@@ -1,7 +1,8 @@
 """The default service-card survey (§4 of the regulation), in Polish and English.
 
 Keys are stable: analysis compares years by them, so never reuse a key for a
-question with a different meaning.
+question with a different meaning. A change here reaches only new installs (and the
+demo): an installed version keeps the questions it was created with.
 """
 
 from typing import Any
@@ -34,8 +35,8 @@ QUESTIONS: list[dict[str, Any]] = [
         "required": True,
         "pl": "W jakiej sprawie była Pani / był Pan w urzędzie?",
         "en": "What matter did you come to the office about?",
-        "help_pl": "Wybierz usługę z katalogu; możesz wpisać fragment nazwy.",
-        "help_en": "Pick the service from the catalogue; you can type part of its name.",
+        "help_pl": "Wybierz usługę z katalogu; listę można zawęzić, wpisując fragment nazwy.",
+        "help_en": "Pick the service from the catalogue; typing part of a name narrows the list.",
     },
     {
         "key": "card_read",
@@ -143,8 +144,9 @@ QUESTIONS: list[dict[str, Any]] = [
         "kind": "likert",
         "page": 2,
         "required": True,
-        "pl": "Czy informacje przekazano prostym, zrozumiałym językiem?",
-        "en": "Was the information given in plain, clear language?",
+        # A rating, like its neighbours: "was it…?" asked for yes/no, not very good…very poor.
+        "pl": "Jak ocenia Pan/Pani zrozumiałość języka, w którym przekazano informacje?",
+        "en": "How would you rate the clarity of the language the information was given in?",
         "choices": LIKERT,
     },
     {

@@ -10,8 +10,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from qms.forms import OnceForm
-from qms.models import ServiceCard
+from qms.models import OrgUnit, ServiceCard
 from surveys.models import (
+    Desk,
     PaperBatch,
     Question,
     Questionnaire,
@@ -27,10 +28,18 @@ class ServiceCardField(forms.ChoiceField):
     submitted code is one indexed query that brings the revision in force today along."""
 
     card: ServiceCard | None = None
+    unit_ids: frozenset[int] | None = None  # None: the whole catalogue
 
     def valid_value(self, value):
         self.card = card_with_revision_in_force(value, timezone.localdate())
+        if self.card and self.unit_ids is not None and self.card.unit_id not in self.unit_ids:
+            self.card = None  # another unit's card, sent to a desk tablet
         return self.card is not None
+
+    def limit_to_units(self, unit_ids: frozenset[int]) -> None:
+        """Offer (and accept) only these units' cards: a desk tablet lists its own."""
+        self.unit_ids = unit_ids
+        self.choices = functools.partial(_service_choices, unit_ids=unit_ids)
 
 
 def version_questions(version: QuestionnaireVersion) -> list[Question]:
@@ -77,11 +86,29 @@ def question_field(question: Question) -> forms.Field:
     return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
 
 
-def _service_choices() -> list:
+def _service_choices(unit_ids: frozenset[int] | None = None) -> list:
+    cards = ServiceCard.objects.filter(is_active=True).select_related("unit")
+    if unit_ids is not None:
+        cards = cards.filter(unit_id__in=unit_ids)
     groups: dict[str, list[tuple[str, str]]] = {}
-    for card in ServiceCard.objects.filter(is_active=True).select_related("unit"):
+    for card in cards:
         groups.setdefault(card.unit.name, []).append((card.code, card.title))
     return [("", _("— choose the matter —")), *sorted(groups.items())]
+
+
+def desk_service_units(desk: Desk) -> frozenset[int] | None:
+    """The units whose cards a desk's tablet offers: the desk's unit and the units under
+    it. None (the whole catalogue) when they have no active card, so that a tablet
+    never shows an empty list that cannot be answered."""
+    units = {desk.unit_id}
+    level = units
+    while level:  # the org chart is a few levels deep: one query per level
+        level = set(OrgUnit.objects.filter(parent_id__in=level).values_list("pk", flat=True))
+        level -= units
+        units |= level
+    if not ServiceCard.objects.filter(is_active=True, unit_id__in=units).exists():
+        return None
+    return frozenset(units)
 
 
 def version_fields(version: QuestionnaireVersion) -> dict[str, forms.Field]:
@@ -137,6 +164,7 @@ class ResponseForm(forms.Form):
         version: QuestionnaireVersion,
         page: int | None = None,
         enforce_required: bool = True,
+        service_units: frozenset[int] | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -145,6 +173,11 @@ class ResponseForm(forms.Form):
         self.questions = version_questions(version)
         self.page = page or max((q.page for q in self.questions), default=1)
         self.fields.update(version_fields(version))
+        if service_units is not None:
+            for question in self.questions:
+                field = self.fields[field_name(question)]
+                if isinstance(field, ServiceCardField):
+                    field.limit_to_units(service_units)
 
     def is_shown(self, question: Question, data: dict[str, Any]) -> bool:
         if not question.show_if_key:

@@ -10,7 +10,7 @@ import functools
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -769,23 +769,22 @@ def response_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
-def response_export(request: AuthedRequest, fmt: str) -> HttpResponse:
-    """Every live response as CSV (codes; `?labels=1`: labelled) or XLSX (labelled sheet,
-    then codes), in the user's language: the coordinator only, every export logged."""
+def response_export(request: AuthedRequest, fmt: str) -> StreamingHttpResponse:
+    """Every live response as CSV (codes; `?labels=1`: labelled; streamed) or XLSX
+    (labelled sheet, then codes), in the user's language: the coordinator only, every
+    export logged."""
     require(selectors.can_read_single_responses(request.user))
     if fmt not in {"csv", "xlsx"}:
         raise Http404
     labels = request.GET.get("labels") == "1"
-    responses = list(selectors.response_list(request.user))
-    content, content_type = exports.export(responses, fmt, labels=labels)
+    response, rows = exports.export(selectors.response_list(request.user), fmt, labels=labels)
     audit_record(
         user=request.user,
         action=AuditEntry.Action.RESPONSE_EXPORT,
         route=request.path,
         params={"format": fmt, "labels": labels},
-        rows=len(responses),
+        rows=rows,
     )
     stamp = timezone.localdate().isoformat()
-    response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="odpowiedzi-{stamp}.{fmt}"'
     return response

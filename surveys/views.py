@@ -7,9 +7,11 @@ tablet (kiosk), the coordinator's preview and interviewer-assisted entry; a
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +26,7 @@ from qms.models import Office, User
 from surveys import selectors
 from surveys.forms import (
     ResponseForm,
+    desk_service_units,
     field_name,
     version_questions,
 )
@@ -47,6 +50,8 @@ class FormMode:
     preview: bool = False
     kiosk: bool = False
     rate_limited: bool = True
+    # A desk tablet offers its unit's service cards only (None: the whole catalogue).
+    service_units: frozenset[int] | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -98,6 +103,7 @@ def kiosk_form(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         kiosk=True,
         # One tablet serves a whole queue from one address; its link is the desk's secret.
         rate_limited=False,
+        service_units=desk_service_units(desk),
         thanks_url=reverse("ankieta:kiosk_thanks", args=[slug, key]),
         extra={"kiosk_start": start},
     )
@@ -125,6 +131,7 @@ def kiosk_thanks(request: HttpRequest, slug: str, key: str) -> HttpResponse:
             {
                 "lang": lang,
                 "office": Office.current(),
+                "kiosk": True,  # no links out of the tablet's survey
                 "start": _with_language(reverse("ankieta:kiosk", args=[slug, key]), lang),
                 "seconds": settings.SURVEY_KIOSK_THANKS_SECONDS,
             },
@@ -143,7 +150,7 @@ def _run_form(
         if version is None:
             if not closed_page:
                 raise Http404
-            context = {"lang": lang, "office": Office.current()}
+            context = {"lang": lang, "office": Office.current(), "kiosk": mode.kiosk}
             return render(request, "surveys/closed.html", context, status=404)
         if request.method == "GET":
             service = next(
@@ -152,11 +159,15 @@ def _run_form(
             initial = {"token": new_submission_token(version)}
             if service and request.GET.get("usluga"):
                 initial[field_name(service)] = request.GET["usluga"]
-            form = ResponseForm(version=version, page=1, initial=initial)
+            form = ResponseForm(
+                version=version, page=1, initial=initial, service_units=mode.service_units
+            )
             return _render(request, form, 1, mode, lang)
 
         page = _int(request.POST.get("page"), 1)
-        form = ResponseForm(request.POST, version=version, page=page)
+        form = ResponseForm(
+            request.POST, version=version, page=page, service_units=mode.service_units
+        )
         if "back" in request.POST:
             return _render(request, form, page - 1, mode, lang, validate=False)
         if "switch_language" in request.POST:
@@ -187,7 +198,7 @@ def _run_form(
             # the page again works.
             data = request.POST.copy()
             data["token"] = new_submission_token(version)
-            form = ResponseForm(data, version=version, page=page)
+            form = ResponseForm(data, version=version, page=page, service_units=mode.service_units)
             return _render(request, form, page, mode, lang, status=422, notice="token_expired")
         if outcome == Submitted.RATE_LIMITED:
             # Nothing stored and the token unused: the same page can be sent again later.
@@ -220,13 +231,24 @@ def _render(
     page = min(max(page, 1), form.version.page_count)
     shown = form.questions_on_page(page)
     carried = [q for q in form.questions if q.page != page]
+    # The short privacy notice goes right after the first free-text box, before anyone
+    # can type something personal, and beside the suggestions box on the last page.
+    first_text = min(
+        (q for q in form.questions if q.kind == Question.Kind.TEXT),
+        key=lambda q: (q.page, q.position),
+        default=None,
+    )
     context = {
         "form": form,
         "version": form.version,
         "page": page,
         "pages": form.version.page_count,
         "questions": [(q, form[field_name(q)]) for q in shown],
+        "error_lines": _error_lines([(q, form[field_name(q)]) for q in shown]),
         "carried": [form[field_name(q)] for q in carried],
+        "rodo_after": first_text.key if first_text else "",
+        "rodo_among_questions": first_text is not None and first_text.page == page,
+        "kiosk": mode.kiosk,
         "channel": mode.channel,
         "desk": mode.desk,
         "mode": mode,
@@ -243,9 +265,34 @@ def _render(
     return render(request, "surveys/form.html", context, status=status)
 
 
+def _error_lines(questions) -> list[tuple[str, str, str]]:
+    """The error summary's lines: (anchor, question, message), read as "question: message".
+
+    The question loses its own closing "?" so that the line does not read "…?: Please…"."""
+    return [
+        (f"#{field.auto_id}-label", question.text.strip().rstrip("?:.!… "), field.errors[0])
+        for question, field in questions
+        if field.errors
+    ]
+
+
 @login_not_required
 @never_cache
 def thanks(request: HttpRequest) -> HttpResponse:
     lang = _language(request)
     with translation.override(lang):
         return render(request, "surveys/thanks.html", {"lang": lang, "office": Office.current()})
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on every page that names no icon (staff pages).
+
+    Served from the app's static folder (a few kB), so it works without collectstatic."""
+    path = finders.find("surveys/favicon.ico")
+    if not isinstance(path, str):
+        raise Http404
+    response = HttpResponse(Path(path).read_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -42,6 +42,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
+from qms import health
 from tests.route_dataset import CAST, Target, World, admin_model_of, build
 
 pytestmark = pytest.mark.django_db  # the test database; the data is the module's own
@@ -124,6 +125,7 @@ NO_SUCH_METHOD = who(NOT_ALLOWED, anonymous=NOT_ALLOWED)  # e.g. a POST to a GET
 POLICY: dict[str, Rule] = {
     # --- wiring and accounts ----------------------------------------------------------
     "healthz": Rule(PUBLIC, post=NO_SUCH_METHOD),
+    "favicon": Rule(PUBLIC, post=NO_SUCH_METHOD),  # /favicon.ico, for every browser
     "set_language": Rule(NO_SUCH_METHOD, post=PUBLIC),
     "home": Rule(SIGNED_IN),
     "index": Rule(SIGNED_IN),  # viewflow's site index: see SHADOWED
@@ -719,6 +721,9 @@ def test_every_route_has_a_policy_and_its_parameters_can_be_filled(walk):
 def test_route_access(walk, role, settings):
     """Every route, GET and an empty POST, as this role: see the module docstring."""
     settings.MEDIA_ROOT = walk.media  # the dataset's files (conftest gives each test its own)
+    # /healthz judges worker and beat by their heartbeats; no worker or beat runs here.
+    health.stamp(health.WORKER_HEARTBEAT_KEY)
+    health.stamp(health.BEAT_HEARTBEAT_KEY)
     client = Client(raise_request_exception=True)
     user = walk.world.users[role]
     if user is not None:

@@ -30,20 +30,25 @@ def _date(value: str) -> str:
 
 
 TEXTS: dict[str, Callable[[dict], str]] = {
-    Note.ACTIONS_PLANNED: lambda p: ngettext(
-        "%(n)s action planned", "%(n)s actions planned", p["n"]
-    )
-    % {"n": p["n"]},
-    Note.ACTION_DONE: lambda p: _("%(kind)s done")
-    % {"kind": str(Action.Kind(p["kind"]).label).capitalize()},
+    Note.ACTIONS_PLANNED: lambda p: (
+        ngettext("%(n)s action planned", "%(n)s actions planned", p["n"]) % {"n": p["n"]}
+    ),
+    Note.ACTION_DONE: lambda p: (
+        _("%(kind)s done") % {"kind": str(Action.Kind(p["kind"]).label).capitalize()}
+    ),
     Note.MERGED_INTO: lambda p: _("Merged into %(number)s") % p,
     Note.DUPLICATE_MERGED: lambda p: _("%(number)s merged into this item as a duplicate") % p,
-    Note.HANDED_OVER: lambda p: _("%(step)s handed from %(from)s to %(to)s")
-    % {"step": step_title(p["step"]), "from": p["from"] or "—", "to": p["to"]},
-    Note.OVERDUE: lambda p: _("%(step)s overdue since %(due)s (%(owner)s)")
-    % {"step": step_title(p["step"]), "due": _date(p["due"]), "owner": p["owner"] or "—"},
-    Note.RECURRED: lambda p: _("Breached again in the %(year)s cycle (first found in %(first)s)")
-    % p,
+    Note.HANDED_OVER: lambda p: (
+        _("%(step)s handed from %(from)s to %(to)s")
+        % {"step": step_title(p["step"]), "from": p["from"] or "—", "to": p["to"]}
+    ),
+    Note.OVERDUE: lambda p: (
+        _("%(step)s overdue since %(due)s (%(owner)s)")
+        % {"step": step_title(p["step"]), "due": _date(p["due"]), "owner": p["owner"] or "—"}
+    ),
+    Note.RECURRED: lambda p: (
+        _("Breached again in the %(year)s cycle (first found in %(first)s)") % p
+    ),
 }
 
 

@@ -400,6 +400,7 @@ class Event(models.Model):
     to_status = models.CharField(_("to"), max_length=24, blank=True)
     # What a person wrote (a reason, a comment, evidence), as written.
     note = models.TextField(_("note"), blank=True)
+
     # What the system says about the change, rendered in the reader's language from a
     # key and its parameters (workflows.history), never stored as a sentence.
     class NoteKey(models.TextChoices):

@@ -110,7 +110,7 @@ class NonconformityDeadlines(Deadlines):
     def assigned_notice(self, task: Task) -> Notice:
         return Notice(
             "task_assigned",
-            {"nc": self._nc(task), "step": task.flow_task.task_title, "due": self.due_on(task)},
+            {"nc": self._nc(task), "step": task.flow_task, "due": self.due_on(task)},
             key=f"assigned:{task.pk}:{task.owner_id}",
             url=reverse("nonconformities:task", args=[task.pk]),
         )
@@ -120,7 +120,7 @@ class NonconformityDeadlines(Deadlines):
             "task_reminder",
             {
                 "nc": self._nc(host),
-                "step": host.flow_task.task_title,
+                "step": host.flow_task,
                 "due": due,
                 "days_left": working_days_between(today, due),
             },
@@ -134,7 +134,7 @@ class NonconformityDeadlines(Deadlines):
             "task_overdue",
             {
                 "nc": nc,
-                "step": host.flow_task.task_title,
+                "step": host.flow_task,
                 "due": due,
                 "owner": host.owner,
                 "days_overdue": working_days_between(due, today) if due else 0,

@@ -5,20 +5,22 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
+from notifications import texts as notification_texts
 from qms.models import OrgUnit
 from qms.once import create_once, form_key
 from qms.views import AuthedRequest, apply_service_errors, require
-from surveys.exports import to_csv, to_xlsx
+from surveys.exports import csv_response, write_xlsx, xlsx_response
 from surveys.selectors import observation_cards, observation_list
 from workflows import exports, forms, history, records, selectors, services, stepkit, task_layer
 from workflows.models import Action, Nonconformity, Severity, Source, Status
@@ -59,20 +61,21 @@ def nc_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
-def nc_export(request: AuthedRequest, fmt: str) -> HttpResponse:
+def nc_export(request: AuthedRequest, fmt: str) -> StreamingHttpResponse:
+    """The monitoring list with its filters: CSV streamed as it is read, XLSX sent once
+    complete; both in constant memory."""
     if fmt not in {"csv", "xlsx"}:
         raise Http404
     today = timezone.localdate()
     items, _chosen = selectors.filtered_list(request.user, request.GET, today=today)
-    frame = exports.nonconformities_frame(items, today=today)
+    rows = exports.nonconformity_rows(exports.nonconformity_records(items), today=today)
     stamp = today.isoformat()
+    response: StreamingHttpResponse
     if fmt == "xlsx":
-        response = HttpResponse(
-            to_xlsx(frame, sheet=_("Nonconformities")),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        sheets = [(_("Nonconformities"), exports.COLUMNS)]
+        response = xlsx_response(write_xlsx(sheets, ((row,) for row in rows)))
     else:
-        response = HttpResponse(to_csv(frame), content_type="text/csv; charset=utf-8")
+        response = csv_response(exports.COLUMNS, rows)
     response["Content-Disposition"] = f'attachment; filename="niezgodnosci-{stamp}.{fmt}"'
     return response
 
@@ -291,8 +294,10 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         if notification.url:
             return redirect(notification.url)
         return redirect(reverse("nonconformities:inbox"))
+    entries = list(notification_selectors.inbox(request.user).select_related("user")[:200])
+    subjects = notification_texts.subjects(entries, language=get_language())
     return render(
         request,
         "workflows/inbox.html",
-        {"notifications": notification_selectors.inbox(request.user)[:200]},
+        {"notifications": [(n, subjects[n.pk]) for n in entries]},
     )

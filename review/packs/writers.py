@@ -1,18 +1,30 @@
 """The packs as files: the tables as an A4 PDF in Polish (reportlab, matplotlib
 charts, DejaVu for Polish letters) and as a workbook with one sheet per table; and
 storing them once per unit and cycle (`pack_store`, `pack_add_free_text`).
+
+Storing never computes inside a transaction (on SQLite a transaction holds the one
+write lock): `pack_build` reads and renders outside any, into temporary files beside
+the final ones; `pack_publish` writes the row in a short transaction and then renames
+the files into their stable names; `pack_files_cleanup` removes what a killed build
+left behind.
 """
 
+import contextlib
 import datetime
 import io
+import os
+import secrets
 import textwrap
+import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from django.db import IntegrityError, transaction
+from django.db.models import Count, FileField, Max
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -32,7 +44,7 @@ from reportlab.platypus import (
 
 from qms.models import OrgUnit
 from qms.pdf import register_fonts
-from review.models import Cycle, Indicator, Pack, Standard
+from review.models import Cycle, FreeTextMask, Indicator, Pack, Standard
 from review.packs.loaders import (
     _card_titles,
     _choice_labels,
@@ -1110,37 +1122,161 @@ def _management_xlsx(cycle: Cycle, tables: dict[str, Any]) -> bytes:
     )
 
 
+# --- storing: built outside any transaction, published in a short one -----------------
+
+PACKS_DIR = "packs"  # models.pack_path puts every pack file under this folder
+TEMP_SUFFIX = ".tmp"  # a pack file being built: "<final name>.<random>.tmp", beside it
+TEMP_MAX_AGE = 3600  # seconds; a temporary file this old belongs to no running build
+
+
 def pack_file_stem(cycle: Cycle, unit: OrgUnit | None) -> str:
     return f"unit-{unit.code}-{cycle.year}" if unit else f"management-review-{cycle.year}"
 
 
-def pack_store(*, cycle: Cycle, unit: OrgUnit | None) -> int:
-    """Build and store the pack of `unit` (None: the management review) once; 1 if built.
-
-    Idempotent: a pack that exists is left alone (0). Runs inside the caller's
-    transaction (the cycle's "packs" step): the row is created only after both files
-    are written, so a crash leaves no Pack row and the next run builds it again; the
-    files a crashed run had already written stay orphaned on disk (harmless: never
-    linked, never served). Two builders at once: the unique constraints on Pack let
-    one row in; the loser removes its files and returns 0.
-    """
-    if Pack.objects.filter(cycle=cycle, unit=unit).exists():
-        return 0
-    cycle.refresh_from_db(fields=["free_text_released_at"])
-    released = cycle.free_text_released_at is not None
-    pdf, xlsx = unit_pack(cycle, unit) if unit is not None else management_pack(cycle)
+def pack_file_names(cycle: Cycle, unit: OrgUnit | None) -> dict[str, str]:
+    """The pack's stable storage names by field ("packs/2026/unit-SO-2026.pdf"): a
+    rebuild overwrites the same files, never a name with a random suffix."""
+    pack = Pack(cycle=cycle, unit=unit)
     stem = pack_file_stem(cycle, unit)
-    pack = Pack(cycle=cycle, unit=unit, free_text_included_at=timezone.now() if released else None)
-    pack.pdf.save(f"{stem}.pdf", ContentFile(pdf), save=False)
-    pack.xlsx.save(f"{stem}.xlsx", ContentFile(xlsx), save=False)
+    return {
+        kind: cast(FileField, Pack._meta.get_field(kind)).generate_filename(pack, f"{stem}.{kind}")
+        for kind in ("pdf", "xlsx")
+    }
+
+
+@dataclass(eq=False)
+class BuiltPack:
+    """A pack's files, written under temporary names beside their final ones; not
+    visible until `pack_publish` (or removed by `pack_discard`)."""
+
+    cycle: Cycle
+    unit: OrgUnit | None
+    temp: dict[str, str] = field(default_factory=dict)  # field → temporary storage name
+    released: bool = False  # the cycle's free text was released when the build read it
+    masks: tuple[int, Any] = (0, None)  # the coordinator's masks then (_masks_state)
+
+
+def _storage() -> FileSystemStorage:
+    """Where the pack files live: a local folder (os.replace needs real paths)."""
+    return cast(FileSystemStorage, cast(FileField, Pack._meta.get_field("pdf")).storage)
+
+
+def _stored(pack: Pack | None) -> bool:
+    return pack is not None and all(
+        f.name and f.storage.exists(f.name) for f in (pack.pdf, pack.xlsx)
+    )
+
+
+def _masks_state() -> tuple[int, Any]:
+    """Changes whenever the coordinator masks or withholds an answer. Read before a
+    build reads the texts and again when it publishes: if it changed, the pack may show
+    a text as it was before, so it does not count as including the released text (the
+    next sweep rebuilds it, as after services.free_text_mask)."""
+    state = FreeTextMask.objects.aggregate(count=Count("pk"), last=Max("masked_at"))
+    return state["count"], state["last"]
+
+
+def _write_temp(name: str, data: bytes) -> str:
+    """`data` in a new file beside the storage name `name`; returns the file's name."""
+    storage = _storage()
+    temp = f"{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+    path = storage.path(temp)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "xb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())  # on disk before the rename makes it the pack's file
+    if storage.file_permissions_mode is not None:
+        os.chmod(path, storage.file_permissions_mode)
+    return temp
+
+
+def _build(cycle: Cycle, unit: OrgUnit | None) -> BuiltPack:
+    masks = _masks_state()  # before the texts are read (see _masks_state)
+    cycle.refresh_from_db(fields=["free_text_released_at"])
+    built = BuiltPack(cycle, unit, released=cycle.free_text_released_at is not None, masks=masks)
+    pdf, xlsx = unit_pack(cycle, unit) if unit is not None else management_pack(cycle)
+    names = pack_file_names(cycle, unit)
+    try:
+        built.temp["pdf"] = _write_temp(names["pdf"], pdf)
+        built.temp["xlsx"] = _write_temp(names["xlsx"], xlsx)
+    except BaseException:
+        pack_discard(built)
+        raise
+    return built
+
+
+def pack_build(*, cycle: Cycle, unit: OrgUnit | None) -> BuiltPack | None:
+    """Build the pack of `unit` (None: the management review) into temporary files,
+    outside any transaction (seconds per pack: reads, charts, PDF, workbook); None when
+    the pack is stored already (its row and both files)."""
+    if _stored(Pack.objects.filter(cycle=cycle, unit=unit).first()):
+        return None
+    return _build(cycle, unit)
+
+
+def pack_discard(built: BuiltPack) -> None:
+    """Remove a built pack's temporary files (a build that is not published)."""
+    storage = _storage()
+    for temp in built.temp.values():
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(storage.path(temp))
+
+
+def pack_publish(built: BuiltPack, *, rebuild: Pack | None = None) -> int:
+    """Make a built pack visible; 1 if this build was published, 0 if it was not needed.
+
+    One short transaction, under the pack's row lock: the row is created (or, when a
+    crash left it without its files, or `rebuild` asks for the free text, updated to
+    the stable names), and once it has committed the files are renamed into those names
+    (os.replace: a reader sees the old file or the new one, never half of one). Two
+    builds at once: the unique constraints on Pack and the row lock let one publish;
+    the other's files are removed. A crash between the commit and the rename leaves a
+    row without its file, which the next sweep's build repairs. Called inside a
+    transaction of the caller's (load_demo, the tests), the files are renamed when this
+    one's savepoint is released; if the caller's then rolls back, they stay without a
+    row until cleanup_files.
+    """
+    cycle, unit = built.cycle, built.unit
+    names = pack_file_names(cycle, unit)
+    old: set[str] = set()
     try:
         with transaction.atomic():
-            pack.save()
-    except IntegrityError:
-        pack.pdf.delete(save=False)
-        pack.xlsx.delete(save=False)
+            rows = Pack.objects.select_for_update(of=("self",))
+            if rebuild is not None:
+                pack = rows.get(pk=rebuild.pk)
+                needed = pack.free_text_included_at is None
+            else:
+                found = rows.filter(cycle=cycle, unit=unit).first()
+                needed = not _stored(found)
+                pack = found or Pack(cycle=cycle, unit=unit)
+            if needed:
+                old = {n for n in (pack.pdf.name, pack.xlsx.name) if n} - {*names.values()}
+                pack.pdf.name, pack.xlsx.name = names["pdf"], names["xlsx"]
+                included = built.released and _masks_state() == built.masks
+                pack.free_text_included_at = timezone.now() if included else None
+                pack.save()
+    except IntegrityError:  # another build created the row first
+        needed = False
+    except BaseException:
+        pack_discard(built)
+        raise
+    if not needed:
+        pack_discard(built)
         return 0
+    storage = _storage()
+    for kind, temp in built.temp.items():
+        os.replace(storage.path(temp), storage.path(names[kind]))
+    for name in old:  # a name from before the stable names (a random suffix)
+        storage.delete(name)
     return 1
+
+
+def pack_store(*, cycle: Cycle, unit: OrgUnit | None) -> int:
+    """Build and publish the pack of `unit` (None: the management review) once; 1 if
+    built, 0 if it was stored already (or another build published it first)."""
+    built = pack_build(cycle=cycle, unit=unit)
+    return 0 if built is None else pack_publish(built)
 
 
 def pack_add_free_text(*, pack: Pack) -> int:
@@ -1148,31 +1284,43 @@ def pack_add_free_text(*, pack: Pack) -> int:
 
     For packs built before the release, or whose texts the coordinator masked again
     since (services.free_text_mask clears `free_text_included_at`): both files are
-    built again whole (the other tables as they stand now); the row keeps its delivery
-    and acknowledgement. Under the pack's row lock, so two sweeps rebuild it once; the
-    old files are removed after the commit (a crash leaves the old ones in place).
+    built again whole (the other tables as they stand now), outside any transaction,
+    and replace the old ones under the same names; the row keeps its delivery and
+    acknowledgement. Two sweeps at once: the row lock in pack_publish lets one publish.
     """
-    with transaction.atomic():
-        pack = (
-            Pack.objects.select_for_update(of=("self",))
-            .select_related("cycle", "unit")
-            .get(pk=pack.pk)
-        )
-        if pack.free_text_included_at is not None or pack.cycle.free_text_released_at is None:
-            return 0
-        cycle, unit = pack.cycle, pack.unit
-        pdf, xlsx = unit_pack(cycle, unit) if unit is not None else management_pack(cycle)
-        old = [name for name in (pack.pdf.name, pack.xlsx.name) if name]
-        stem = pack_file_stem(cycle, unit)
-        pack.pdf.save(f"{stem}.pdf", ContentFile(pdf), save=False)
-        pack.xlsx.save(f"{stem}.xlsx", ContentFile(xlsx), save=False)
-        pack.free_text_included_at = timezone.now()
-        pack.save(update_fields=["pdf", "xlsx", "free_text_included_at"])
-        storage = pack.pdf.storage
+    pack = Pack.objects.select_related("cycle", "unit").get(pk=pack.pk)
+    if pack.free_text_included_at is not None or pack.cycle.free_text_released_at is None:
+        return 0
+    return pack_publish(_build(pack.cycle, pack.unit), rebuild=pack)
 
-        def remove_old_files() -> None:
-            for name in old:
-                storage.delete(name)
 
-        transaction.on_commit(remove_old_files)
-    return 1
+def pack_files_cleanup(*, dry_run: bool = False) -> list[str]:
+    """Remove the files under the packs folder that no pack names; their storage names.
+
+    Such files are left by a build killed before it published (temporary names, removed
+    once older than TEMP_MAX_AGE, as a running build may still publish them), or by a
+    publish whose transaction was rolled back. With `dry_run`, only says which.
+    """
+    storage = _storage()
+    root = storage.path(PACKS_DIR)
+    # Files first, rows second: a file takes its final name only after its row has
+    # committed, so the rows read below name every final file found here.
+    found = [os.path.join(folder, name) for folder, _dirs, names in os.walk(root) for name in names]
+    kept = {name for pair in Pack.objects.values_list("pdf", "xlsx") for name in pair if name}
+    now = time.time()
+    removed = []
+    for path in found:
+        name = os.path.relpath(path, storage.location).replace(os.sep, "/")
+        if name in kept:
+            continue
+        if name.endswith(TEMP_SUFFIX):
+            try:
+                if now - os.path.getmtime(path) < TEMP_MAX_AGE:
+                    continue
+            except FileNotFoundError:  # published or discarded meanwhile
+                continue
+        if not dry_run:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        removed.append(name)
+    return sorted(removed)

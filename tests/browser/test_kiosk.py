@@ -135,7 +135,7 @@ def answer_both_pages_and_send(page: Page) -> None:
 
 
 def warning_dialog(page: Page):
-    return page.get_by_role("alertdialog", name="Potrzebujesz więcej czasu?")
+    return page.get_by_role("alertdialog", name="Czy potrzebuje Pan/Pani więcej czasu?")
 
 
 def countdown(page: Page) -> str:
@@ -159,7 +159,7 @@ def test_survey_thanks_then_an_empty_form_even_with_back(
 ):
     page = kiosk
     expect(page.locator("#kiosk-notice")).to_contain_text(
-        f"Po {IDLE} sekundach bez aktywności zapyta, czy potrzebujesz więcej czasu, "
+        f"Po {IDLE} sekundach bez aktywności zapyta, czy potrzebny jest dodatkowy czas, "
         f"a {WARNING} sekund później wyczyści formularz"
     )
     expect(warning_dialog(page)).to_be_hidden()

@@ -117,7 +117,7 @@ def fill_page_two(page: Page) -> None:
     for question, answer in [
         ("Jak ocenia Pan/Pani kompetencje pracownika?", "Bardzo dobrze"),
         ("Jak ocenia Pan/Pani uprzejmość pracownika?", "Dobrze"),
-        ("Czy informacje przekazano prostym", "Nie dotyczy"),
+        ("Jak ocenia Pan/Pani zrozumiałość języka", "Nie dotyczy"),
         ("Jak ocenia Pan/Pani czas oczekiwania", "Przeciętnie"),
     ]:
         page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()

@@ -2,9 +2,11 @@
 
 import datetime
 import threading
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import connection
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -108,7 +110,7 @@ def test_a_step_killed_half_way_leaves_nothing_and_is_finished_next_time(
 ):
     from review import packs
 
-    real = packs.pack_store
+    real = packs.pack_build
     built = []
 
     def dies_on_second_unit(*, cycle, unit):
@@ -117,18 +119,44 @@ def test_a_step_killed_half_way_leaves_nothing_and_is_finished_next_time(
         built.append(unit)
         return real(cycle=cycle, unit=unit)
 
-    monkeypatch.setattr(packs, "pack_store", dies_on_second_unit)
+    monkeypatch.setattr(packs, "pack_build", dies_on_second_unit)
     with pytest.raises(SystemExit):
         run_on(AUG_30)
     assert not Pack.objects.exists()  # the first unit's pack is not visible either
     assert "packs" not in done_steps(cycle)
     assert "findings" in done_steps(cycle)  # earlier steps stay done
+    assert not list(Path(settings.MEDIA_ROOT).rglob("*.*"))  # its files removed too
 
-    monkeypatch.setattr(packs, "pack_store", real)
+    monkeypatch.setattr(packs, "pack_build", real)
     run_on(AUG_30)
     assert Pack.objects.filter(unit__isnull=False).count() == 2
     assert Pack.objects.filter(unit__isnull=True).count() == 1
     assert all(p.pdf and p.xlsx for p in Pack.objects.all())
+
+
+def test_a_sweep_killed_while_publishing_keeps_what_it_published_and_builds_the_rest(
+    cycle, breach, monkeypatch
+):
+    from review import packs
+
+    real = packs.pack_publish
+    published = []
+
+    def dies_on_second_pack(built):
+        if len(published) == 1:
+            raise SystemExit("worker killed")
+        published.append(built.unit)
+        return real(built)
+
+    monkeypatch.setattr(packs, "pack_publish", dies_on_second_pack)
+    with pytest.raises(SystemExit):
+        run_on(AUG_30)
+    [first] = Pack.objects.all()
+    assert "packs" not in done_steps(cycle)
+    monkeypatch.setattr(packs, "pack_publish", real)
+    run_on(AUG_30)
+    assert Pack.objects.count() == 3 and Pack.objects.filter(pk=first.pk).exists()
+    assert "deliver" in done_steps(cycle)
 
 
 @pytest.fixture

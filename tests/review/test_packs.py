@@ -3,11 +3,13 @@
 import datetime
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 import time_machine
+from django.conf import settings
 
 from qms.roles import Role
 from review import packs
@@ -450,7 +452,7 @@ def test_pack_store_builds_each_pack_once(answered, unit_a):
     assert packs.pack_store(cycle=answered, unit=None) == 0
     assert Pack.objects.filter(cycle=answered).count() == 2
     pack = Pack.objects.get(cycle=answered, unit=unit_a)
-    assert pack.pdf.name.endswith(".pdf") and f"unit-A-{YEAR}" in pack.pdf.name
+    assert pack.pdf.name == f"packs/{YEAR}/unit-A-{YEAR}.pdf"
     assert pack.pdf.read().startswith(b"%PDF")
 
 
@@ -462,6 +464,75 @@ def test_a_crash_while_building_leaves_no_pack(answered, unit_a, monkeypatch):
     with pytest.raises(RuntimeError):
         packs.pack_store(cycle=answered, unit=unit_a)
     assert not Pack.objects.exists()
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+
+
+def test_a_crash_while_publishing_leaves_no_pack_and_no_file(answered, unit_a, monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(Pack, "save", broken)
+    with pytest.raises(RuntimeError):
+        packs.pack_store(cycle=answered, unit=unit_a)
+    monkeypatch.undo()
+    assert not Pack.objects.exists()
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+
+
+def test_a_rebuilt_pack_keeps_its_file_names_and_gets_new_bytes(answered, unit_a, coordinator):
+    from review import services
+
+    assert packs.pack_store(cycle=answered, unit=unit_a) == 1
+    pack = Pack.objects.get(unit=unit_a)
+    names = (pack.pdf.name, pack.xlsx.name)
+    assert names == (f"packs/{YEAR}/unit-A-{YEAR}.pdf", f"packs/{YEAR}/unit-A-{YEAR}.xlsx")
+    before = Path(pack.xlsx.path).read_bytes()
+    assert "nie udostępnił" in sheets(before)["Uwagi klientów"][1][0]  # not released yet
+
+    services.free_text_release(cycle=answered, user=coordinator, today=datetime.date(YEAR, 8, 1))
+    assert packs.pack_add_free_text(pack=pack) == 1
+    pack.refresh_from_db()
+    assert (pack.pdf.name, pack.xlsx.name) == names  # the same files, overwritten
+    after = Path(pack.xlsx.path).read_bytes()
+    assert after != before
+    assert "nie udostępnił" not in str(sheets(after)["Uwagi klientów"])
+    folder = Path(settings.MEDIA_ROOT) / f"packs/{YEAR}"
+    assert sorted(p.name for p in folder.iterdir()) == [f"unit-A-{YEAR}.pdf", f"unit-A-{YEAR}.xlsx"]
+
+    # A file lost from the disk: the next build puts it back, under the same name.
+    Path(pack.pdf.path).unlink()
+    assert packs.pack_store(cycle=answered, unit=unit_a) == 1
+    assert packs.pack_store(cycle=answered, unit=unit_a) == 0
+    pack.refresh_from_db()
+    assert (pack.pdf.name, pack.xlsx.name) == names
+    assert Path(pack.pdf.path).read_bytes().startswith(b"%PDF")
+    assert Pack.objects.filter(unit=unit_a).count() == 1
+
+
+def test_a_mask_made_while_a_pack_is_built_leaves_the_pack_to_be_rebuilt(
+    answered, unit_a, coordinator, monkeypatch
+):
+    """The build reads outside any transaction: a text masked meanwhile may be missing
+    from it, so the pack does not count as including the released text."""
+    from review import services
+
+    services.free_text_release(cycle=answered, user=coordinator, today=datetime.date(YEAR, 8, 1))
+    comment = Answer.objects.get(text__startswith="=1+1")
+    real = writers.unit_pack
+
+    def masked_meanwhile(cycle, unit):
+        files = real(cycle, unit)
+        services.free_text_mask(
+            cycle=answered, answer=comment, user=coordinator, text="", withheld=True
+        )
+        return files
+
+    monkeypatch.setattr(writers, "unit_pack", masked_meanwhile)
+    assert packs.pack_store(cycle=answered, unit=unit_a) == 1
+    assert Pack.objects.get(unit=unit_a).free_text_included_at is None
+    monkeypatch.undo()
+    assert services.packs_add_free_text() == [f"{YEAR}:free_text:A"]
+    assert Pack.objects.get(unit=unit_a).free_text_included_at is not None
 
 
 # --- who may open them -------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The public form: anonymous, one response per submission, nothing lost on errors."""
 
+import html
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -338,3 +340,86 @@ def test_field_labels_follow_the_language_of_each_request(anonymous, survey):
     assert "What matter did you come" in english
     polish = anonymous.get(URL).content.decode()
     assert "W jakiej sprawie" in polish and "What matter did you come" not in polish
+
+
+# --- the service search box and the error summary (issue 14, item 6) ----------------------
+
+CSS = Path(__file__).resolve().parents[2] / "surveys/static/surveys/public.css"
+
+
+def css_rule(selector: str) -> dict[str, str]:
+    """The declarations of the rule whose selector list is exactly `selector`."""
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", CSS.read_text()):
+        names = {s.strip() for s in re.sub(r"/\*.*?\*/", "", selectors, flags=re.S).split(",")}
+        if selector in names:
+            pairs = (d.split(":", 1) for d in body.split(";") if ":" in d)
+            return {k.strip(): v.strip() for k, v in pairs}
+    raise AssertionError(f"no CSS rule for {selector}")
+
+
+def css_px(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(px|rem|em)", value).groups()
+    return float(number) * (1 if unit == "px" else 16)
+
+
+def service_question(page: str) -> str:
+    """The service question's markup: from its label to the end of its <select>."""
+    start = page.index('id="id_q_service-label"')
+    return page[start : page.index("</select>", start)]
+
+
+def test_service_search_box_has_phone_sized_text_and_a_44px_target(anonymous, survey):
+    rule = css_rule(".field-search")
+    assert css_px(rule["font-size"]) >= 16  # iPhones zoom into inputs with smaller text
+    assert css_px(rule["min-height"]) >= 44
+    assert rule["width"] == "100%"
+    box = re.search(r'<input type="search"[^>]*>', start(anonymous)[0]).group(0)
+    assert 'class="field-search"' in box and 'id="id_q_service-filter"' in box
+
+
+def test_service_question_has_one_hint(anonymous, survey):
+    question = service_question(start(anonymous)[0])
+    assert question.count('class="hint"') == 1
+    assert "Wybierz usługę z katalogu" in question
+    assert "wpisz fragment" not in question  # the search box's label is no second hint
+
+
+def test_error_summary_reads_question_colon_message(anonymous, survey):
+    _, token = start(anonymous)
+    page = anonymous.post(URL, {"token": token, "page": 1}).content.decode()
+    summary = page[page.index('id="error-summary"') : page.index("</ul>", page.index("<ul"))]
+    lines = [
+        re.sub(r"\s+", " ", html.unescape(line))
+        for line in re.findall(r"<a href=\"#[^\"]+\">(.*?)</a>", summary, flags=re.S)
+    ]
+    assert lines == [
+        "W jakiej sprawie była Pani / był Pan w urzędzie: Prosimy odpowiedzieć na to pytanie.",
+        "Czy przed załatwieniem sprawy zapoznał(a) się Pan/Pani z kartą usługi: "
+        "Prosimy odpowiedzieć na to pytanie.",
+    ]
+    assert "?:" not in summary
+
+
+def test_error_summary_in_english_has_no_question_mark_before_the_colon(anonymous, survey):
+    _, token = start(anonymous)
+    page = anonymous.post(URL, {"token": token, "page": 1, "jezyk": "en"}).content.decode()
+    assert "What matter did you come to the office about: Please answer this question." in page
+    assert "?:" not in page
+
+
+def test_the_plain_language_question_fits_its_rating_scale(survey):
+    question = survey.active_version.questions.get(key="plain_language")
+    assert question.kind == "likert"
+    assert question.text_pl.startswith("Jak ocenia Pan/Pani")
+    assert question.text_en.startswith("How would you rate")
+
+
+def test_a_new_default_wording_leaves_an_installed_version_as_it_was(survey, monkeypatch):
+    from surveys import default_questionnaire
+
+    question = survey.active_version.questions.get(key="plain_language")
+    spec = next(q for q in default_questionnaire.QUESTIONS if q["key"] == "plain_language")
+    monkeypatch.setitem(spec, "pl", "Inne brzmienie?")
+    assert questionnaire_install_default() == survey  # installed once: nothing re-created
+    question.refresh_from_db()
+    assert question.text_pl != "Inne brzmienie?"
