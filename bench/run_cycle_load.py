@@ -144,7 +144,7 @@ def step_times(year: int) -> list[tuple[str, float]]:
     )
     connection.close()
     return [
-        (name, (done - rows[i - 1][1]).total_seconds() if i else 0.0)
+        (name, (done - rows[i - 1][1]).total_seconds() if i else 0.0)  # type: ignore[operator]
         for i, (name, done) in enumerate(rows)
     ]
 

@@ -241,7 +241,7 @@ def child_measure(args: argparse.Namespace) -> dict[str, Any]:
         if response.status_code != 200:
             raise RuntimeError(f"{args.kind}: {response.status_code}")
         if getattr(response, "streaming", False):
-            return sum(len(chunk) for chunk in response.streaming_content)
+            return sum(len(chunk) for chunk in response.streaming_content)  # type: ignore[attr-defined,misc]
         return len(response.content)
 
     profiler = None

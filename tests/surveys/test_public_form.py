@@ -358,7 +358,9 @@ def css_rule(selector: str) -> dict[str, str]:
 
 
 def css_px(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(px|rem|em)", value).groups()
+    found = re.fullmatch(r"([\d.]+)(px|rem|em)", value)
+    assert found, value
+    number, unit = found.groups()
     return float(number) * (1 if unit == "px" else 16)
 
 

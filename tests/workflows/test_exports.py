@@ -85,7 +85,7 @@ def get(client, url):
 def body(response) -> bytes:
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
-    return b"".join(response.streaming_content)
+    return b"".join(response.streaming_content)  # type: ignore[arg-type]
 
 
 # Written by the pandas version (before issue 13) for `items` on 1 April 2026.
